@@ -1,0 +1,303 @@
+/**
+ * SPIRE on Kubernetes from the hardened charts: spire-crds, then spire (server, agent, CSI driver,
+ * controller manager, OIDC discovery provider) with cert-manager as upstream authority, the
+ * discovery provider behind an ingress, and one ClusterSPIFFEID per workload.
+ *
+ * Every values key set here exists in the pinned chart (test/spire-values.test.ts checks them
+ * against the chart's key list); Helm silently ignores unknown keys.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { DatastoreModel, OidcTls } from "./config";
+
+/** The hardened SPIFFE Helm repository. */
+export const SPIRE_REPO = "https://spiffe.github.io/helm-charts-hardened/";
+/** Release name of the spire chart; the chart derives `spire-server` (StatefulSet, SA) from it. */
+export const SPIRE_RELEASE_NAME = "spire";
+/** Namespace of the releases; the chart puts its workloads in spire-server / spire-system. */
+export const SPIRE_MGMT_NAMESPACE = "spire-mgmt";
+/** Namespace and service account of the SPIRE server under the chart's recommended layout. */
+export const SPIRE_SERVER_NAMESPACE = "spire-server";
+/** Service account of the SPIRE server (`<release>-server`). */
+export const SPIRE_SERVER_SERVICE_ACCOUNT = "spire-server";
+
+/** A workload identity to register with the controller manager. */
+export interface SpireWorkload {
+  /** Unique workload name (used in the ClusterSPIFFEID name and hint). */
+  name: string;
+  /** Namespace of the workload's pods. */
+  namespace: string;
+  /** Service account the pods run as; added as a `k8s:sa:` selector. */
+  serviceAccount: string;
+  /** The SPIFFE ID to issue. */
+  spiffeId: string;
+  /** Extra pod labels that select the pods. */
+  podLabels: Record<string, string>;
+}
+
+/** Values that shape the spire chart; see {@link spireValues}. */
+export interface SpireValuesArgs {
+  /** SPIFFE trust domain. */
+  trustDomain: string;
+  /** Cluster name for the k8s_psat node attestor. */
+  clusterName: string;
+  /** `https://<oidc host>`: the `iss` of JWT-SVIDs and the discovery issuer. */
+  jwtIssuer: string;
+  /** Subject of SPIRE's CA certificates. */
+  caSubject: { country: string; organization: string; commonName: string };
+  /** SPIRE CA key type; it also signs JWT-SVIDs (Entra needs rsa-*). */
+  caKeyType: string;
+  /** Lifetime of SPIRE's intermediate CA. */
+  caTTL: string;
+  /** Default X509-SVID lifetime. */
+  x509SvidTTL: string;
+  /** Default JWT-SVID lifetime (≤ 24h). */
+  jwtSvidTTL: string;
+  /** SPIRE server replicas (> 1 needs an external datastore). */
+  replicas: number;
+  /** Datastore; the password stays a secret inside the values. */
+  datastore: DatastoreModel;
+  /** Name of the ClusterIssuer SPIRE's upstream authority requests intermediates from. */
+  clusterIssuerName: pulumi.Input<string>;
+  /** Class the controller manager reconciles; ClusterSPIFFEIDs must carry it. */
+  className: string;
+  /** OIDC discovery exposure. */
+  oidc: {
+    /** Public host. */
+    host: string;
+    /** Ingress class. */
+    ingressClassName: string;
+    /** Chart ingress controller type. */
+    ingressControllerType: string;
+    /** Serving certificate source. */
+    tls: OidcTls;
+  };
+}
+
+/** Arguments of {@link Spire}. */
+export interface SpireArgs extends SpireValuesArgs {
+  /** Version of the spire chart. */
+  chartVersion: string;
+  /** Version of the spire-crds chart. */
+  crdsChartVersion: string;
+  /** Workloads that get a ClusterSPIFFEID. */
+  workloads: SpireWorkload[];
+  /** Resources the upstream authority needs first (cert-manager release, ClusterIssuer). */
+  upstreamReady: pulumi.Input<pulumi.Resource>[];
+}
+
+function oidcTlsValues(args: SpireValuesArgs["oidc"]): Record<string, unknown> {
+  const tls = args.tls;
+  switch (tls.kind) {
+    case "acme":
+      // The chart creates an ACME Issuer + Certificate; the provider serves it itself and the
+      // ingress passes TLS through. HTTP-01 is solved through the same ingress class.
+      return {
+        tls: {
+          spire: { enabled: false },
+          certManager: {
+            enabled: true,
+            issuer: {
+              create: true,
+              acme: {
+                email: tls.email,
+                server: tls.server,
+                solvers: [{ http01: { ingress: { ingressClassName: args.ingressClassName } } }],
+              },
+            },
+          },
+        },
+      };
+    case "secret":
+      // The ingress terminates TLS with an existing (publicly trusted) certificate.
+      return { tls: { spire: { enabled: false } }, ingress: { tlsSecret: tls.secretName } };
+    case "spire":
+      // SPIRE's own certificate: trusted only by in-cluster callers that hold the bundle.
+      return { tls: { spire: { enabled: true } } };
+  }
+}
+
+function datastoreValues(ds: DatastoreModel): Record<string, unknown> {
+  if (ds.type === "sqlite3") {
+    return { sql: { databaseType: "sqlite3" } };
+  }
+  return {
+    sql: {
+      databaseType: ds.type,
+      databaseName: ds.database,
+      host: ds.host,
+      port: ds.port,
+      username: ds.username,
+      password: ds.password,
+    },
+  };
+}
+
+function deepMerge(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isPlainObject(prev) && isPlainObject(v) ? deepMerge(prev, v) : v;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !pulumi.Output.isInstance(v);
+}
+
+/** The values passed to the spire chart. Exported so tests can check every key against the chart. */
+export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
+  return {
+    global: {
+      spire: {
+        trustDomain: args.trustDomain,
+        clusterName: args.clusterName,
+        jwtIssuer: args.jwtIssuer,
+        caSubject: args.caSubject,
+        recommendations: { enabled: true },
+        namespaces: { create: true },
+        strictMode: true,
+        ingressControllerType: args.oidc.ingressControllerType,
+      },
+    },
+    "spire-server": {
+      replicaCount: args.replicas,
+      caKeyType: args.caKeyType,
+      caTTL: args.caTTL,
+      defaultX509SvidTTL: args.x509SvidTTL,
+      defaultJwtSvidTTL: args.jwtSvidTTL,
+      dataStore: datastoreValues(args.datastore),
+      upstreamAuthority: {
+        certManager: {
+          enabled: true,
+          issuerName: args.clusterIssuerName,
+          issuerKind: "ClusterIssuer",
+          issuerGroup: "cert-manager.io",
+          rbac: { create: true },
+        },
+      },
+      controllerManager: { enabled: true, className: args.className },
+    },
+    "spiffe-oidc-discovery-provider": deepMerge(
+      {
+        enabled: true,
+        config: { setKeyUse: true },
+        ingress: {
+          enabled: true,
+          className: args.oidc.ingressClassName,
+          host: args.oidc.host,
+        },
+      },
+      oidcTlsValues(args.oidc),
+    ),
+  };
+}
+
+/** The ClusterSPIFFEID object for one workload (validated in tests against the CRD schema). */
+export function clusterSpiffeIdSpec(w: SpireWorkload, className: string): Record<string, unknown> {
+  return {
+    className,
+    hint: w.name,
+    spiffeIDTemplate: w.spiffeId,
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": w.namespace } },
+    podSelector: { matchLabels: { ...w.podLabels } },
+    workloadSelectorTemplates: [`k8s:ns:${w.namespace}`, `k8s:sa:${w.serviceAccount}`],
+  };
+}
+
+/** SPIRE, its CRDs, the clusterissuers RBAC the chart lacks, and the workload registrations. */
+export class Spire extends pulumi.ComponentResource {
+  /** The spire-crds release. */
+  readonly crdsRelease: k8s.helm.v3.Release;
+  /** The spire release; federation that needs a live endpoint waits on it. */
+  readonly release: k8s.helm.v3.Release;
+  /** One ClusterSPIFFEID per workload, by workload name. */
+  readonly clusterSpiffeIds: Record<string, k8s.apiextensions.CustomResource>;
+
+  constructor(name: string, args: SpireArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("spire-federation:index:Spire", name, {}, opts);
+
+    this.crdsRelease = new k8s.helm.v3.Release(
+      `${name}-crds`,
+      {
+        name: "spire-crds",
+        chart: "spire-crds",
+        version: args.crdsChartVersion,
+        repositoryOpts: { repo: SPIRE_REPO },
+        namespace: SPIRE_MGMT_NAMESPACE,
+        createNamespace: true,
+      },
+      { parent: this },
+    );
+
+    // The chart's Role covers certificaterequests and namespaced issuers only; the cert-manager
+    // upstream authority also reads the ClusterIssuer it is pointed at.
+    const role = new k8s.rbac.v1.ClusterRole(
+      `${name}-clusterissuer-reader`,
+      {
+        metadata: { name: "spire-server-cert-manager-clusterissuers" },
+        rules: [
+          {
+            apiGroups: ["cert-manager.io"],
+            resources: ["clusterissuers"],
+            verbs: ["get", "list", "watch"],
+          },
+        ],
+      },
+      { parent: this },
+    );
+    const binding = new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-clusterissuer-reader-binding`,
+      {
+        metadata: { name: "spire-server-cert-manager-clusterissuers" },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "ClusterRole",
+          name: role.metadata.name,
+        },
+        subjects: [
+          {
+            kind: "ServiceAccount",
+            name: SPIRE_SERVER_SERVICE_ACCOUNT,
+            namespace: SPIRE_SERVER_NAMESPACE,
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: SPIRE_RELEASE_NAME,
+        chart: "spire",
+        version: args.chartVersion,
+        repositoryOpts: { repo: SPIRE_REPO },
+        namespace: SPIRE_MGMT_NAMESPACE,
+        createNamespace: true,
+        values: spireValues(args),
+      },
+      { parent: this, dependsOn: [this.crdsRelease, binding, ...args.upstreamReady] },
+    );
+
+    // The controller manager's webhook rejects ClusterSPIFFEIDs until the release is ready.
+    this.clusterSpiffeIds = {};
+    for (const w of args.workloads) {
+      this.clusterSpiffeIds[w.name] = new k8s.apiextensions.CustomResource(
+        `${name}-id-${w.name}`,
+        {
+          apiVersion: "spire.spiffe.io/v1alpha1",
+          kind: "ClusterSPIFFEID",
+          metadata: { name: `spire-federation-${w.name}` },
+          spec: clusterSpiffeIdSpec(w, args.className),
+        },
+        { parent: this, dependsOn: [this.release] },
+      );
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,315 @@
+/** The real program under the SDK's mocks: resources, key inputs, ordering edges, outputs, errors. */
+import { X509Certificate } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ProgramRun } from "../tools/harness";
+import { baseConfig, makeCertificate } from "./fixtures";
+import { all, computedOutputs, find, runRaw, runStackFile } from "./helpers";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CSID = "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID";
+
+function waitsOn(run: ProgramRun, name: string, other: string): boolean {
+  const r = run.resources.find((x) => x.name === name);
+  const o = run.resources.find((x) => x.name === other);
+  if (!r || !o) throw new Error(`missing ${r ? other : name}`);
+  return r.dependencies.includes(o.urn);
+}
+
+describe("dev stack (generated root)", () => {
+  let run: ProgramRun;
+  let root: { pem: string; keyPem: string };
+
+  beforeAll(async () => {
+    const cert = await makeCertificate({ subject: "CN=dev.spiffe.example.com root CA", ca: true });
+    const pkcs8 = await crypto.subtle.exportKey("pkcs8", cert.keys.privateKey);
+    const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString("base64")}\n-----END PRIVATE KEY-----\n`;
+    root = { pem: cert.pem, keyPem };
+    run = await runStackFile("dev", computedOutputs(root.pem, root.keyPem));
+  });
+
+  it("registers exactly the expected resources, each under its component", () => {
+    const summary = run.resources.map((r) => `${r.type} ${r.name}`);
+    expect(summary).toEqual(
+      expect.arrayContaining([
+        "pulumi:pulumi:Stack spire-federation-dev",
+        "spire-federation:index:SpireFederation spire-federation",
+        "spire-federation:index:CertManager spire-federation-cert-manager",
+        `${RELEASE} spire-federation-cert-manager-release`,
+        "tls:index/privateKey:PrivateKey spire-federation-cert-manager-root-key",
+        "tls:index/selfSignedCert:SelfSignedCert spire-federation-cert-manager-root-cert",
+        "kubernetes:core/v1:Secret spire-federation-cert-manager-root-secret",
+        "kubernetes:cert-manager.io/v1:ClusterIssuer spire-federation-cert-manager-root-issuer",
+        "spire-federation:index:Spire spire-federation-spire",
+        `${RELEASE} spire-federation-spire-crds`,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole spire-federation-spire-clusterissuer-reader",
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding spire-federation-spire-clusterissuer-reader-binding",
+        `${RELEASE} spire-federation-spire-release`,
+        `${CSID} spire-federation-spire-id-payments-api`,
+        `${CSID} spire-federation-spire-id-orders-worker`,
+      ]),
+    );
+    expect(run.resources).toHaveLength(15);
+    const cm = find(run, "spire-federation:index:CertManager");
+    const spire = find(run, "spire-federation:index:Spire");
+    for (const r of run.resources) {
+      if (r.name.startsWith("spire-federation-cert-manager-"))
+        expect(r.parent, r.name).toBe(cm.urn);
+      if (r.name.startsWith("spire-federation-spire-")) expect(r.parent, r.name).toBe(spire.urn);
+    }
+  });
+
+  it("installs cert-manager pinned, with its CRDs", () => {
+    const r = find(run, RELEASE, "cert-manager-release").rawInputs;
+    expect(r).toMatchObject({
+      name: "cert-manager",
+      chart: "cert-manager",
+      version: "v1.19.1",
+      repositoryOpts: { repo: "https://charts.jetstack.io" },
+      namespace: "cert-manager",
+      createNamespace: true,
+      values: { crds: { enabled: true } },
+    });
+  });
+
+  it("generates the root with @pulumi/tls and serves it through a CA ClusterIssuer", () => {
+    expect(find(run, "tls:index/privateKey:PrivateKey").rawInputs).toMatchObject({
+      algorithm: "ECDSA",
+      ecdsaCurve: "P256",
+    });
+    expect(find(run, "tls:index/selfSignedCert:SelfSignedCert").rawInputs).toMatchObject({
+      isCaCertificate: true,
+      validityPeriodHours: 43800,
+      allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+      uris: ["spiffe://dev.spiffe.example.com"],
+      subject: { commonName: "dev.spiffe.example.com root CA" },
+    });
+    const secret = find(run, "kubernetes:core/v1:Secret");
+    expect(secret.rawInputs).toMatchObject({
+      type: "kubernetes.io/tls",
+      metadata: { name: "spire-federation-root-ca", namespace: "cert-manager" },
+      stringData: { "tls.crt": root.pem, "tls.key": root.keyPem },
+    });
+    // The key and the whole Secret payload are secrets in state and in the plan.
+    expect(secret.inputs.stringData).toBe("[secret]");
+    expect(find(run, "kubernetes:cert-manager.io/v1:ClusterIssuer").rawInputs).toMatchObject({
+      metadata: { name: "spire-federation-root" },
+      spec: { ca: { secretName: "spire-federation-root-ca" } },
+    });
+  });
+
+  it("orders cert-manager → ClusterIssuer → spire, spire-crds → spire, spire → every ClusterSPIFFEID", () => {
+    expect(
+      waitsOn(
+        run,
+        "spire-federation-cert-manager-root-secret",
+        "spire-federation-cert-manager-release",
+      ),
+    ).toBe(true);
+    expect(
+      waitsOn(
+        run,
+        "spire-federation-cert-manager-root-issuer",
+        "spire-federation-cert-manager-release",
+      ),
+    ).toBe(true);
+    expect(
+      waitsOn(
+        run,
+        "spire-federation-cert-manager-root-issuer",
+        "spire-federation-cert-manager-root-secret",
+      ),
+    ).toBe(true);
+    expect(
+      waitsOn(run, "spire-federation-spire-release", "spire-federation-cert-manager-root-issuer"),
+    ).toBe(true);
+    expect(
+      waitsOn(run, "spire-federation-spire-release", "spire-federation-cert-manager-release"),
+    ).toBe(true);
+    expect(waitsOn(run, "spire-federation-spire-release", "spire-federation-spire-crds")).toBe(
+      true,
+    );
+    expect(
+      waitsOn(
+        run,
+        "spire-federation-spire-release",
+        "spire-federation-spire-clusterissuer-reader-binding",
+      ),
+    ).toBe(true);
+    for (const id of all(run, CSID)) {
+      expect(waitsOn(run, id.name, "spire-federation-spire-release"), id.name).toBe(true);
+    }
+    // and not the other way round
+    expect(waitsOn(run, "spire-federation-spire-crds", "spire-federation-spire-release")).toBe(
+      false,
+    );
+  });
+
+  it("installs spire-crds and spire from the hardened repo at the pinned versions", () => {
+    expect(find(run, RELEASE, "spire-crds").rawInputs).toMatchObject({
+      name: "spire-crds",
+      chart: "spire-crds",
+      version: "0.6.0",
+      repositoryOpts: { repo: "https://spiffe.github.io/helm-charts-hardened/" },
+      namespace: "spire-mgmt",
+    });
+    const spire = find(run, RELEASE, "spire-release").rawInputs as any;
+    expect(spire).toMatchObject({
+      name: "spire",
+      chart: "spire",
+      version: "0.30.0",
+      namespace: "spire-mgmt",
+    });
+    expect(spire.values["spire-server"].upstreamAuthority.certManager.issuerName).toBe(
+      "spire-federation-root",
+    );
+    expect(spire.values.global.spire.jwtIssuer).toBe("https://oidc.dev.spiffe.example.com");
+    expect(spire.values["spire-server"].dataStore).toEqual({ sql: { databaseType: "sqlite3" } });
+  });
+
+  it("grants the SPIRE server read access to ClusterIssuers", () => {
+    expect(
+      find(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").rawInputs.rules,
+    ).toEqual([
+      {
+        apiGroups: ["cert-manager.io"],
+        resources: ["clusterissuers"],
+        verbs: ["get", "list", "watch"],
+      },
+    ]);
+    expect(
+      find(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").rawInputs,
+    ).toMatchObject({
+      roleRef: { kind: "ClusterRole", name: "spire-server-cert-manager-clusterissuers" },
+      subjects: [{ kind: "ServiceAccount", name: "spire-server", namespace: "spire-server" }],
+    });
+  });
+
+  it("registers one ClusterSPIFFEID per workload with the controller's class", () => {
+    const byName = Object.fromEntries(all(run, CSID).map((r) => [r.name, r.rawInputs as any]));
+    expect(byName["spire-federation-spire-id-orders-worker"]).toEqual({
+      apiVersion: "spire.spiffe.io/v1alpha1",
+      kind: "ClusterSPIFFEID",
+      metadata: { name: "spire-federation-orders-worker" },
+      spec: {
+        className: "spire-federation",
+        hint: "orders-worker",
+        spiffeIDTemplate: "spiffe://dev.spiffe.example.com/ns/orders/sa/orders-worker",
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "orders" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "orders-worker" } },
+        workloadSelectorTemplates: ["k8s:ns:orders", "k8s:sa:orders-worker"],
+      },
+    });
+    const values = (find(run, RELEASE, "spire-release").rawInputs as any).values;
+    expect(values["spire-server"].controllerManager.className).toBe(
+      byName["spire-federation-spire-id-payments-api"].spec.className,
+    );
+  });
+
+  it("outputs the trust domain, issuer, JWKS URI, root PEM and workload IDs", () => {
+    expect(run.outputs).toEqual({
+      trustDomain: "dev.spiffe.example.com",
+      issuerUrl: "https://oidc.dev.spiffe.example.com",
+      jwksUri: "https://oidc.dev.spiffe.example.com/keys",
+      rootCaPem: root.pem,
+      workloads: {
+        "payments-api": "spiffe://dev.spiffe.example.com/ns/payments/sa/payments-api",
+        "orders-worker": "spiffe://dev.spiffe.example.com/ns/orders/sa/orders-worker",
+      },
+    });
+    expect(new X509Certificate(run.outputs.rootCaPem as string).ca).toBe(true);
+  });
+});
+
+describe("prod stack (existing ClusterIssuer)", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runStackFile("prod");
+  });
+
+  it("creates no root and no cert-manager release; SPIRE points at the existing issuer", () => {
+    expect(run.resources.filter((r) => r.type.startsWith("tls:"))).toEqual([]);
+    expect(
+      all(run, RELEASE)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["spire-federation-spire-crds", "spire-federation-spire-release"]);
+    const values = (find(run, RELEASE, "spire-release").rawInputs as any).values;
+    expect(values["spire-server"].upstreamAuthority.certManager).toMatchObject({
+      issuerName: "vault-pki-spiffe",
+      issuerKind: "ClusterIssuer",
+    });
+    expect(values["spire-server"].replicaCount).toBe(3);
+  });
+
+  it("keeps the datastore password secret in the release inputs", () => {
+    const spire = find(run, RELEASE, "spire-release");
+    expect((spire.inputs as any).values["spire-server"].dataStore.sql.password).toBe("[secret]");
+    expect(JSON.stringify(run.resources.map((r) => r.inputs))).not.toContain(
+      "offline-plan-placeholder-secret",
+    );
+  });
+
+  it("gives every workload an ID, honouring spiffeIdPath", () => {
+    expect(run.outputs.workloads).toEqual({
+      "payments-api": "spiffe://prod.spiffe.example.com/ns/payments/sa/payments-api",
+      "orders-worker": "spiffe://prod.spiffe.example.com/ns/orders/sa/orders-worker",
+      ledger: "spiffe://prod.spiffe.example.com/ns/finance/sa/ledger",
+      "batch-reports": "spiffe://prod.spiffe.example.com/workloads/batch-reports",
+    });
+    expect(all(run, CSID)).toHaveLength(4);
+    expect(new X509Certificate(run.outputs.rootCaPem as string).subject).toContain(
+      "Example Corp SPIFFE Root CA",
+    );
+  });
+});
+
+describe("bad config through the program", () => {
+  it("fails with a RunError naming each key, before registering any resource", async () => {
+    const raw = baseConfig();
+    raw.trustDomain = "Bad.Example";
+    (raw.workloads as any[])[1].namespace = "Not_A_Label";
+    let error: unknown;
+    let registered = -1;
+    try {
+      await runRaw(raw);
+    } catch (e) {
+      error = e;
+    }
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      "invalid stack config:\n" +
+        "  spire-federation:trustDomain: trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores\n" +
+        "  spire-federation:workloads[1].namespace: must be a DNS-1123 label",
+    );
+    // Validation ran before anything was registered, not even the root stack.
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+      getRegisteredResources(): Map<string, unknown>;
+    };
+    registered = monitor.getRegisteredResources().size;
+    expect(registered).toBe(0);
+  });
+
+  it("rejects a plain-text datastore password, and accepts it as a secure value", async () => {
+    const raw = {
+      ...baseConfig(),
+      spire: {
+        replicas: 2,
+        datastore: {
+          type: "postgres",
+          host: "db.example.com",
+          database: "spire",
+          username: "spire",
+          password: "hunter2",
+        },
+      },
+    };
+    await expect(runRaw(raw)).rejects.toThrow(
+      "spire-federation:spire.datastore.password: must be a secure value (pulumi config set --secret --path spire.datastore.password …)",
+    );
+    const ok = await runRaw(raw, { secretKeys: ["spire"] });
+    const spire = find(ok, RELEASE, "spire-release");
+    expect((spire.inputs as any).values["spire-server"].dataStore.sql.password).toBe("[secret]");
+    expect(JSON.stringify(ok.resources.map((r) => r.inputs))).not.toContain("hunter2");
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * Every values key this package sets must exist in the pinned spire chart (Helm ignores unknown
+ * keys silently), with the chart's type; every object emitted must satisfy its CRD's schema.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import Ajv from "ajv";
+import { parse } from "yaml";
+import { ClusterIssuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer";
+import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer";
+import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig, type StackModel } from "../components/config";
+import { clusterSpiffeIdSpec, spireValues, type SpireValuesArgs } from "../components/spire";
+import { spireValuesArgs } from "../components/stack";
+import { loadStackConfig } from "../tools/stack-config";
+import { all, chartValueKeys, find, ROOT, runStackFile } from "./helpers";
+
+function modelOf(stack: string): StackModel {
+  const { config, secretKeys } = loadStackConfig(ROOT, stack);
+  const raw = Object.fromEntries(
+    Object.entries(config)
+      .filter(([k]) => k.startsWith("spire-federation:"))
+      .map(([k, v]) => [
+        k.slice("spire-federation:".length),
+        v.startsWith("{") || v.startsWith("[") ? JSON.parse(v) : v,
+      ]),
+  );
+  return parseStackConfig(raw, { secretKeys: new Set(secretKeys.map((k) => k.split(":")[1])) });
+}
+
+function valuesArgs(m: StackModel): SpireValuesArgs {
+  return spireValuesArgs(m, "root");
+}
+
+const TYPE_OF: Record<string, (v: unknown) => boolean> = {
+  str: (v) => typeof v === "string" || pulumi.Output.isInstance(v),
+  bool: (v) => typeof v === "boolean",
+  int: (v) => Number.isInteger(v),
+  list: (v) => Array.isArray(v),
+  map: (v) => typeof v === "object" && v !== null,
+  NoneType: () => true,
+};
+
+/** Leaf key paths of a values object (arrays and Outputs are leaves), with their values. */
+function leaves(v: unknown, prefix = ""): [string, unknown][] {
+  if (typeof v === "object" && v !== null && !Array.isArray(v) && !pulumi.Output.isInstance(v)) {
+    return Object.entries(v).flatMap(([k, x]) => leaves(x, prefix ? `${prefix}.${k}` : k));
+  }
+  return [[prefix, v]];
+}
+
+/** Problems of one values object against the chart's key list. */
+function checkKeys(values: Record<string, unknown>): string[] {
+  const chart = chartValueKeys();
+  const problems: string[] = [];
+  for (const [key, value] of leaves(values)) {
+    const type = chart.get(key);
+    if (type === undefined) {
+      const parts = key.split(".");
+      const mapParent = parts
+        .map((_, i) => parts.slice(0, i).join("."))
+        .find((p) => chart.get(p) === "map");
+      if (!mapParent) problems.push(`${key}: not a values key of spire 0.30.0`);
+      continue;
+    }
+    // cert-manager's ACME solvers are a list; the chart declares the default as {} and
+    // mergeOverwrites it onto its own list (values.yaml shows the list form).
+    const ok = key.endsWith("acme.solvers") ? Array.isArray(value) : TYPE_OF[type]?.(value);
+    if (!ok) problems.push(`${key}: chart type ${type}, got ${JSON.stringify(value)}`);
+  }
+  return problems;
+}
+
+describe("spire chart values", () => {
+  const variants: [string, () => SpireValuesArgs][] = [
+    ["dev stack", () => valuesArgs(modelOf("dev"))],
+    ["prod stack", () => valuesArgs(modelOf("prod"))],
+    [
+      "ingress TLS from a Secret",
+      () => ({
+        ...valuesArgs(modelOf("dev")),
+        oidc: { ...modelOf("dev").oidc, tls: { kind: "secret", secretName: "oidc-tls" } },
+      }),
+    ],
+    [
+      "SPIRE's own TLS",
+      () => ({
+        ...valuesArgs(modelOf("dev")),
+        oidc: { ...modelOf("dev").oidc, tls: { kind: "spire" } },
+      }),
+    ],
+  ];
+
+  it.each(variants)("%s: every key exists in the chart with its type", (_n, args) => {
+    expect(checkKeys(spireValues(args()))).toEqual([]);
+  });
+
+  it("the key check catches a misspelt key and a wrong type", () => {
+    const values = spireValues(valuesArgs(modelOf("dev")));
+    (values["spire-server"] as Record<string, unknown>).caTtl = "24h";
+    (values["spire-server"] as Record<string, unknown>).replicaCount = "3";
+    expect(checkKeys(values)).toEqual([
+      'spire-server.replicaCount: chart type int, got "3"',
+      "spire-server.caTtl: not a values key of spire 0.30.0",
+    ]);
+  });
+
+  it("sets what the chart leaves at example values", () => {
+    const v = spireValues(valuesArgs(modelOf("prod"))) as any;
+    expect(v.global.spire).toMatchObject({
+      trustDomain: "prod.spiffe.example.com",
+      clusterName: "prod-eu-west-1",
+      jwtIssuer: "https://oidc.prod.spiffe.example.com",
+      caSubject: { country: "US", organization: "SPIFFE", commonName: "prod.spiffe.example.com" },
+      recommendations: { enabled: true },
+      strictMode: true,
+    });
+    expect(v["spire-server"]).toMatchObject({
+      replicaCount: 3,
+      caKeyType: "rsa-2048",
+      caTTL: "48h",
+      defaultX509SvidTTL: "1h",
+      defaultJwtSvidTTL: "15m",
+      upstreamAuthority: {
+        certManager: { enabled: true, issuerKind: "ClusterIssuer", issuerName: "root" },
+      },
+      controllerManager: { className: "spire-federation" },
+      dataStore: {
+        sql: {
+          databaseType: "postgres",
+          host: "spire-db.prod.internal.example.com",
+          port: 5432,
+          databaseName: "spire",
+          username: "spire",
+        },
+      },
+    });
+    expect(pulumi.Output.isInstance(v["spire-server"].dataStore.sql.password)).toBe(true);
+    expect(v["spiffe-oidc-discovery-provider"]).toMatchObject({
+      config: { setKeyUse: true },
+      ingress: { enabled: true, className: "nginx", host: "oidc.prod.spiffe.example.com" },
+      tls: { spire: { enabled: false }, certManager: { enabled: true } },
+    });
+  });
+
+  it("the ACME issuer block the chart renders is a valid cert-manager Issuer", () => {
+    const v = spireValues(valuesArgs(modelOf("dev"))) as any;
+    const acme = v["spiffe-oidc-discovery-provider"].tls.certManager.issuer.acme;
+    const issuer = new Issuer({
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: { name: "spire-spiffe-oidc-discovery-provider", namespace: "spire-server" },
+      spec: {
+        acme: {
+          ...acme,
+          privateKeySecretRef: { name: "spire-spiffe-oidc-discovery-provider-issuer" },
+        },
+      },
+    });
+    expect(() => issuer.validate()).not.toThrow();
+    expect(acme.server).toBe("https://acme-staging-v02.api.letsencrypt.org/directory");
+    const broken = new Issuer({
+      ...issuer.toJSON(),
+      spec: { acme: { ...acme, solvers: [{ http01: { ingress: { ingressClassName: 42 } } }] } },
+    });
+    expect(() => broken.validate()).toThrow();
+  });
+});
+
+/** Compiles a CRD's openAPIV3Schema, rejecting unknown fields (the API server would prune them). */
+function crdValidator(file: string) {
+  const crd = parse(readFileSync(path.resolve(ROOT, "..", "shared", "reference", file), "utf8"));
+  const strict = (s: any): any => {
+    if (Array.isArray(s)) return s.map(strict);
+    if (s && typeof s === "object") {
+      const out: any = {};
+      for (const [k, v] of Object.entries(s)) {
+        if (!k.startsWith("x-kubernetes-")) out[k] = strict(v);
+      }
+      if (out.type === "object" && out.properties && out.additionalProperties === undefined) {
+        out.additionalProperties = false;
+      }
+      return out;
+    }
+    return s;
+  };
+  const schema = strict(
+    crd.spec.versions.find((v: any) => v.name === "v1alpha1").schema.openAPIV3Schema,
+  );
+  schema.properties.metadata = { type: "object" };
+  return new Ajv({ strict: false, allErrors: true }).compile(schema);
+}
+
+describe("emitted objects against their schemas", () => {
+  const validate = crdValidator("spire-crds-0.6.0-clusterspiffeids.yaml");
+
+  it("every ClusterSPIFFEID of both stacks satisfies the CRD", async () => {
+    for (const stack of ["dev", "prod"]) {
+      const run = await runStackFile(stack);
+      const ids = all(run, "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID");
+      expect(ids.length).toBe(stack === "dev" ? 2 : 4);
+      for (const r of ids) {
+        const ok = validate(r.rawInputs);
+        expect(validate.errors ?? [], `${r.name}`).toEqual([]);
+        expect(ok).toBe(true);
+      }
+    }
+  });
+
+  it("the CRD check rejects a misspelt field", () => {
+    const spec = clusterSpiffeIdSpec(
+      {
+        name: "a",
+        namespace: "n",
+        serviceAccount: "s",
+        spiffeId: "spiffe://t.example.com/a",
+        podLabels: {},
+      },
+      "c",
+    );
+    expect(
+      validate({
+        apiVersion: "spire.spiffe.io/v1alpha1",
+        kind: "ClusterSPIFFEID",
+        metadata: {},
+        spec,
+      }),
+    ).toBe(true);
+    expect(
+      validate({
+        apiVersion: "spire.spiffe.io/v1alpha1",
+        kind: "ClusterSPIFFEID",
+        metadata: {},
+        spec: { ...spec, spiffeIdTemplate: "x" },
+      }),
+    ).toBe(false);
+  });
+
+  it("the generated root's ClusterIssuer is a valid cert-manager ClusterIssuer", async () => {
+    const run = await runStackFile("dev");
+    const issuer = find(run, "kubernetes:cert-manager.io/v1:ClusterIssuer");
+    const model = new ClusterIssuer(issuer.rawInputs as any);
+    expect(() => model.validate()).not.toThrow();
+    expect(issuer.rawInputs.spec).toEqual({ ca: { secretName: "spire-federation-root-ca" } });
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * Runs a Pulumi program under the SDK's mocks and records what it registers: every resource with
+ * its type, name, parent, inputs (secrets as "[secret]", unknowns as "[unknown]") and every
+ * resource it waits on (explicit `dependsOn` and implicit, from inputs built on other resources'
+ * outputs, as the SDK reports them to the engine). The offline plan and the tests share it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** A JSON value as the plan prints it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One registered resource. */
+export interface PlannedResource {
+  /** The resource's URN. */
+  urn: string;
+  /** Type token, e.g. `kubernetes:helm.sh/v3:Release`. */
+  type: string;
+  /** Logical name. */
+  name: string;
+  /** URN of the parent, if any. */
+  parent: string | null;
+  /** True for a provider-backed resource, false for a component. */
+  custom: boolean;
+  /** Inputs with secrets as "[secret]" and unknowns as "[unknown]". */
+  inputs: { [key: string]: Json };
+  /** URNs of every resource this one waits on (explicit and implicit). */
+  dependencies: string[];
+  /** For each input property, the URNs it was built from. */
+  propertyDependencies: Record<string, string[]>;
+  /** The raw inputs as the mock saw them (secrets unwrapped): for tests, never printed. */
+  rawInputs: Record<string, unknown>;
+}
+
+/** What a program run produced. */
+export interface ProgramRun {
+  /** Every registered resource, in registration order (the root stack first). */
+  resources: PlannedResource[];
+  /** Stack outputs, rendered like inputs. */
+  outputs: { [key: string]: Json };
+}
+
+/** Options of {@link runProgram}. */
+export interface RunOptions {
+  /** Project name. */
+  project: string;
+  /** Stack name. */
+  stack: string;
+  /** Full config map (`ns:key` → string value). */
+  config: Record<string, string>;
+  /** Full keys of the config values that are secrets. */
+  secretKeys?: string[];
+  /** Preview (unknown computed outputs) or update (the mock's state resolves everything). */
+  preview: boolean;
+  /** Computed outputs the mock should return per resource, merged over its inputs. */
+  computed?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+  /** Results of provider function calls. */
+  call?: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown>;
+}
+
+const SIG_KEY = pulumi.runtime.specialSigKey;
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
+const RESOURCE_SIG = pulumi.runtime.specialResourceSig;
+const UNKNOWN = pulumi.runtime.unknownValue;
+
+/** Renders a serialized property value: secrets, unknowns and resource references made readable. */
+export function renderValue(v: unknown): Json {
+  if (v === UNKNOWN) {
+    return "[unknown]";
+  }
+  if (v === null || v === undefined) {
+    return null;
+  }
+  if (Array.isArray(v)) {
+    return v.map(renderValue);
+  }
+  if (typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (o[SIG_KEY] === SECRET_SIG) {
+      return "[secret]";
+    }
+    if (o[SIG_KEY] === RESOURCE_SIG) {
+      return String(o.urn);
+    }
+    if (SIG_KEY in o) {
+      return "[asset]";
+    }
+    const out: { [key: string]: Json } = {};
+    for (const [k, val] of Object.entries(o)) {
+      out[k] = renderValue(val);
+    }
+    return out;
+  }
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") {
+    return v;
+  }
+  return typeof v === "bigint" ? v.toString() : null;
+}
+
+interface StructLike {
+  toJavaScript(): Record<string, unknown>;
+}
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): StructLike | undefined;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): {
+    forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
+}
+interface RegisterResponse {
+  getUrn(): string;
+}
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): StructLike | undefined;
+}
+type Callback<T> = (err: Error | null, resp?: T) => void;
+interface RecordableMonitor {
+  registerResource(req: RegisterRequest, cb: Callback<RegisterResponse>): Promise<void>;
+  registerResourceOutputs(req: OutputsRequest, cb: Callback<unknown>): void;
+}
+
+const internals = pulumi.runtime as typeof pulumi.runtime & {
+  waitForRPCs?: () => Promise<void>;
+};
+
+/**
+ * Runs a Pulumi program under mocks. `prepare` runs first, outside any resource (config
+ * validation belongs there); the builder it returns runs inside the root stack. Rejects with
+ * `prepare`'s own error (e.g. a RunError listing config problems) before anything is registered.
+ */
+export async function runProgram(
+  prepare: () => () => Record<string, unknown>,
+  options: RunOptions,
+): Promise<ProgramRun> {
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+  const mocks: pulumi.runtime.Mocks = {
+    newResource: (args) => {
+      const inputs = args.inputs as Record<string, unknown>;
+      const state: Record<string, unknown> = { ...inputs, ...(options.computed?.(args) ?? {}) };
+      return { id: args.custom ? `${args.name}-id` : undefined, state };
+    },
+    call: (args) => options.call?.(args) ?? {},
+  };
+  await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview);
+  const build = prepare();
+  const monitor = pulumi.runtime.getMonitor() as unknown as RecordableMonitor;
+  const resources: PlannedResource[] = [];
+  const outputsByUrn = new Map<string, Record<string, unknown>>();
+
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const raw = req.getObject()?.toJavaScript() ?? {};
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((value, key) => {
+      propertyDependencies[key] = value.getUrnsList();
+    });
+    const entry: Omit<PlannedResource, "urn"> = {
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent() || null,
+      custom: req.getCustom(),
+      inputs: renderValue(raw) as { [key: string]: Json },
+      dependencies: [...new Set(req.getDependenciesList())],
+      propertyDependencies,
+      rawInputs: unwrapSecrets(raw) as Record<string, unknown>,
+    };
+    return register(req, (err, resp) => {
+      if (!err && resp) {
+        resources.push({ urn: resp.getUrn(), ...entry });
+      }
+      cb(err, resp);
+    });
+  };
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    outputsByUrn.set(req.getUrn(), req.getOutputs()?.toJavaScript() ?? {});
+    registerOutputs(req, cb);
+  };
+
+  await pulumi.runtime.runInPulumiStack(() => Promise.resolve(build()));
+  await internals.waitForRPCs?.();
+  const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
+  const outputs = renderValue(stackUrn ? (outputsByUrn.get(stackUrn) ?? {}) : {}) as {
+    [key: string]: Json;
+  };
+  return { resources, outputs };
+}
+
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    return v.map(unwrapSecrets);
+  }
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (o[SIG_KEY] === SECRET_SIG) {
+      return unwrapSecrets(o.value);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, val]) => [k, unwrapSecrets(val)]));
+  }
+  return v;
+}

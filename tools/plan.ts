@@ -1,0 +1,192 @@
+/**
+ * The offline plan: runs the real program against `stacks/Pulumi.<stack>.yaml` under the Pulumi
+ * SDK's mocks (no CLI, no credentials, no cluster) and prints every resource it would register.
+ *
+ *   npm run plan -- --stack <name> [--json <file>]
+ *
+ * Secure config values become placeholder secrets; every secret prints as "[secret]" and every
+ * value known only after deployment as "[unknown]". Bad config prints the validation errors and
+ * exits 1.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { prepareProgram } from "../program";
+import { runProgram, type Json } from "./harness";
+import { loadStackConfig } from "./stack-config";
+
+/** One resource of the plan. */
+export interface PlanResource {
+  /** URN. */
+  urn: string;
+  /** Type token. */
+  type: string;
+  /** Logical name. */
+  name: string;
+  /** Parent URN (null for the root stack). */
+  parent: string | null;
+  /** Inputs; secrets "[secret]", values known only after deployment "[unknown]". */
+  inputs: { [key: string]: Json };
+  /** URNs of every resource this one waits on, explicit and implicit. */
+  dependencies: string[];
+}
+
+/** The plan as `--json` writes it. */
+export interface Plan {
+  /** Stack name. */
+  stack: string;
+  /** Every resource, in registration order. */
+  resources: PlanResource[];
+  /** Stack outputs. */
+  outputs: { [key: string]: Json };
+}
+
+/** The repository root: the nearest folder upward holding Pulumi.yaml. */
+export function projectRoot(from: string = __dirname): string {
+  let dir = from;
+  while (!existsSync(path.join(dir, "Pulumi.yaml"))) {
+    const up = path.dirname(dir);
+    if (up === dir) {
+      throw new Error("Pulumi.yaml not found above " + from);
+    }
+    dir = up;
+  }
+  return dir;
+}
+
+/** Plans one stack of this project. Rejects with a RunError on invalid config. */
+export async function planStack(
+  stack: string,
+  stacksDir: string = path.join(projectRoot(), "stacks"),
+): Promise<Plan> {
+  const { config, secretKeys } = loadStackConfig(projectRoot(), stack, stacksDir);
+  const run = await runProgram(prepareProgram, {
+    project: "spire-federation",
+    stack,
+    config,
+    secretKeys,
+    preview: true,
+  });
+  return {
+    stack,
+    resources: run.resources.map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      parent: r.parent,
+      inputs: r.inputs,
+      dependencies: r.dependencies,
+    })),
+    outputs: run.outputs,
+  };
+}
+
+/** A readable tree of the plan: type and name per resource, children under parents. */
+export function formatTree(plan: Plan): string {
+  const children = new Map<string | null, PlanResource[]>();
+  for (const r of plan.resources) {
+    const list = children.get(r.parent) ?? [];
+    list.push(r);
+    children.set(r.parent, list);
+  }
+  const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+  const lines = [`Plan of stack "${plan.stack}": ${plan.resources.length} resources`, ""];
+  const walk = (parent: string | null, indent: string) => {
+    const list = children.get(parent) ?? [];
+    list.forEach((r, i) => {
+      const last = i === list.length - 1;
+      const waits = r.dependencies
+        .map((d) => byUrn.get(d)?.name)
+        .filter((n): n is string => n !== undefined);
+      const suffix = waits.length > 0 ? `  (waits on ${waits.join(", ")})` : "";
+      const branch = parent === null ? "" : last ? "└─ " : "├─ ";
+      lines.push(`${indent}${branch}${r.type}  ${r.name}${suffix}`);
+      walk(r.urn, parent === null ? "" : indent + (last ? "   " : "│  "));
+    });
+  };
+  walk(null, "");
+  lines.push("", "Outputs:");
+  for (const [k, v] of Object.entries(plan.outputs)) {
+    lines.push(`  ${k}: ${JSON.stringify(v)}`);
+  }
+  return lines.join("\n");
+}
+
+/** Parsed command line. */
+export interface PlanArgs {
+  /** Stack to plan. */
+  stack: string;
+  /** Where to write the JSON plan. */
+  json?: string;
+  /** Folder holding `Pulumi.<stack>.yaml` (default: the project's `stacks/`). */
+  stacksDir?: string;
+}
+
+const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stacks-dir <dir>]";
+const VALUE_FLAGS: Record<string, keyof PlanArgs> = {
+  "--stack": "stack",
+  "--json": "json",
+  "--stacks-dir": "stacksDir",
+};
+
+/** Parses the command line; throws with the usage on anything unexpected. */
+export function parseArgs(argv: string[]): PlanArgs {
+  const args: Partial<PlanArgs> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const field = VALUE_FLAGS[argv[i]];
+    if (field === undefined) {
+      throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
+    }
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith("--")) {
+      throw new Error(`${argv[i]} needs a value\n${USAGE}`);
+    }
+    args[field] = value;
+    i++;
+  }
+  if (!args.stack) {
+    throw new Error(USAGE);
+  }
+  return args as PlanArgs;
+}
+
+/** CLI entry: returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let args: PlanArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  let plan: Plan;
+  try {
+    plan = await planStack(args.stack, args.stacksDir ?? path.join(projectRoot(), "stacks"));
+  } catch (e) {
+    if (pulumi.RunError.isInstance(e)) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof Error && e.message.startsWith("no stack file")) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  console.log(formatTree(plan));
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
+    console.log(`\nWrote ${args.json}`);
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(2);
+    },
+  );
+}
