@@ -50,7 +50,10 @@ function decode(value: string): unknown {
 function loadModel(): StackModel {
   const { raw, secretKeys } = readRawConfig();
   try {
-    return parseStackConfig(raw, { secretKeys });
+    return parseStackConfig(raw, {
+      secretKeys,
+      azureSubscriptionId: new pulumi.Config("azure-native").get("subscriptionId"),
+    });
   } catch (e) {
     if (e instanceof ConfigError) {
       throw new pulumi.RunError(e.message);
@@ -61,7 +64,7 @@ function loadModel(): StackModel {
 
 /** The stack outputs. */
 export interface ProgramOutputs {
-  [key: string]: pulumi.Output<unknown>;
+  [key: string]: pulumi.Input<unknown>;
 }
 
 /**
@@ -79,6 +82,7 @@ export function prepareProgram(): () => ProgramOutputs {
       jwksUri: stack.jwksUri,
       rootCaPem: stack.rootCaPem,
       workloads: stack.workloads,
+      federation: stack.federation,
     };
   };
 }

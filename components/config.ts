@@ -8,6 +8,29 @@
 import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import {
+  claimProblem,
+  credentialNameProblem,
+  ENTRA_AUDIENCE,
+  ENTRA_MAX_CREDENTIALS_PER_IDENTITY,
+  identityNameProblem,
+  isAzureScope,
+  roleDefinitionGuid,
+} from "./federation/entra";
+import {
+  DEFAULT_GCP_OIDC_PROVIDER_ID,
+  DEFAULT_GCP_X509_PROVIDER_ID,
+  GCP_MAX_SUBJECT_LENGTH,
+  gcpIdProblem,
+  gcpRoleProblem,
+  type GcpPoolSettings,
+} from "./federation/gcp";
+import {
+  DEFAULT_VAULT_AUDIENCE,
+  DEFAULT_VAULT_PATH,
+  vaultNameProblem,
+  vaultPathProblem,
+} from "./federation/vault";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
 
 /** The Pulumi config namespace of this package (the project name). */
@@ -63,6 +86,13 @@ export function parseDuration(value: string): number | undefined {
   }
   return seconds;
 }
+
+/** A string checked by one of the relying parties' own rule functions. */
+const ruled = (problem: (s: string) => string | undefined) =>
+  z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p !== undefined) ctx.addIssue({ code: "custom", message: p });
+  });
 
 const dnsLabel = z
   .string()
@@ -254,6 +284,35 @@ const schemas = {
       .optional(),
   }),
   workloads: z.array(z.unknown(), { error: "must be a list of workloads" }),
+  vault: z.strictObject({
+    path: ruled(vaultPathProblem).optional(),
+    discoveryCaPem: pemCertificate.optional(),
+    policies: z.record(
+      ruled(vaultNameProblem),
+      z.string().min(1, { error: "must be a policy in HCL" }),
+    ),
+  }),
+  azure: z.strictObject({
+    resourceGroupName: z
+      .string()
+      .regex(/^[-\w.()]{1,89}[-\w()]$/, { error: "must be an Azure resource group name" }),
+    location: z
+      .string()
+      .regex(/^[a-z0-9]+$/, { error: "must be an Azure region such as westeurope" }),
+    audience: z.string().min(1).optional(),
+  }),
+  gcp: z.strictObject({
+    project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a project ID" }),
+    projectNumber: z
+      .union([z.string(), z.number()])
+      .transform((v) => String(v))
+      .refine((v) => /^[0-9]{6,20}$/.test(v), { error: "must be the numeric project number" }),
+    poolId: ruled(gcpIdProblem),
+    oidcProviderId: ruled(gcpIdProblem).optional(),
+    x509ProviderId: ruled(gcpIdProblem).optional(),
+    oidc: z.boolean({ error: "must be true or false" }).optional(),
+    x509: z.boolean({ error: "must be true or false" }).optional(),
+  }),
 } as const;
 
 const workloadSchema = z.strictObject({
@@ -262,6 +321,36 @@ const workloadSchema = z.strictObject({
   serviceAccount: dnsSubdomain,
   spiffeIdPath: z.string().optional(),
   podLabels: labelMap.optional(),
+  vault: z
+    .strictObject({
+      policies: z.array(z.string()).min(1, { error: "must name at least one policy" }),
+      audience: z.string().min(1, { error: "must not be empty" }).optional(),
+      tokenTtl: duration.optional(),
+    })
+    .optional(),
+  azure: z
+    .strictObject({
+      identity: ruled(identityNameProblem).optional(),
+      roleAssignments: z.array(
+        z.strictObject({
+          role: z.string().refine((r) => roleDefinitionGuid(r) !== undefined, {
+            error: `must be a built-in role name the package knows (Reader, Contributor, Storage Blob Data Reader, Storage Blob Data Contributor, Key Vault Secrets User, Key Vault Crypto User, AcrPull) or a role definition GUID`,
+          }),
+          scope: z.string().refine(isAzureScope, {
+            error:
+              "must be an Azure resource ID such as /subscriptions/<id>/resourceGroups/<group>",
+          }),
+        }),
+      ),
+    })
+    .optional(),
+  gcp: z
+    .strictObject({
+      roles: z.array(
+        z.strictObject({ role: ruled(gcpRoleProblem), project: z.string().optional() }),
+      ),
+    })
+    .optional(),
 });
 
 const REQUIRED_KEYS = ["trustDomain", "clusterName", "oidc", "ca", "workloads"] as const;
@@ -308,6 +397,12 @@ export interface WorkloadModel {
   spiffeId: string;
   /** Extra pod labels that select the workload's pods. */
   podLabels: Record<string, string>;
+  /** Vault grants: a JWT role with these policies. */
+  vault?: { policies: string[]; audience: string; tokenTtlSeconds?: number };
+  /** Azure grants: a managed identity (shared when several workloads name it) and its roles. */
+  azure?: { identity: string; roleAssignments: { role: string; scope: string }[] };
+  /** Google Cloud grants: project roles for the workload's principal. */
+  gcp?: { roles: { role: string; project: string }[] };
 }
 
 /** The validated stack config. */
@@ -349,6 +444,12 @@ export interface StackModel {
   };
   /** Workloads with their SPIFFE IDs. */
   workloads: WorkloadModel[];
+  /** Vault JWT auth, when configured. */
+  vault?: { path: string; discoveryCaPem?: string; policies: Record<string, string> };
+  /** Azure Entra ID federation, when configured. */
+  azure?: { resourceGroupName: string; location: string; audience: string; subscriptionId: string };
+  /** Google Cloud workload identity federation, when configured. */
+  gcp?: GcpPoolSettings;
 }
 
 /** Options of {@link parseStackConfig}. */
@@ -358,6 +459,8 @@ export interface ParseOptions {
    * among them; when omitted, no secrecy check is made (for callers outside a Pulumi program).
    */
   secretKeys?: ReadonlySet<string>;
+  /** `azure-native:subscriptionId` from the stack config (needed by the `azure` block). */
+  azureSubscriptionId?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,6 +580,28 @@ export function parseStackConfig(
   const jwtSvidTTL = spireField("jwtSvidTTL") ?? "1h";
   const datastore = spireField("datastore") ?? { type: "sqlite3" as const };
   const replicas = spireField("replicas") ?? 1;
+  const vault = get("vault", schemas.vault);
+  const azure = get("azure", schemas.azure);
+  const gcp = get("gcp", schemas.gcp);
+  const caKeyType = spireField("caKeyType") ?? "rsa-2048";
+  const tlsKind = isRecord(raw.oidc) && isRecord(raw.oidc.tls) ? Object.keys(raw.oidc.tls) : [];
+  if (raw.azure !== undefined && options.azureSubscriptionId === undefined) {
+    problems.lines.push(
+      "azure-native:subscriptionId: required when spire-federation:azure is set (pulumi config set azure-native:subscriptionId <id>)",
+    );
+  }
+  if (raw.azure !== undefined && tlsKind.includes("spire")) {
+    problems.add(
+      ["oidc", "tls"],
+      "Entra ID fetches the discovery document itself and needs a publicly trusted certificate: use acme or secretName, not spire",
+    );
+  }
+  if (gcp !== undefined && (gcp.oidc ?? true) && tlsKind.includes("spire")) {
+    problems.add(
+      ["gcp", "oidc"],
+      "Google Cloud fetches the discovery document itself and needs a publicly trusted certificate: set oidc.tls to acme or secretName, or gcp.oidc to false",
+    );
+  }
   if ((parseDuration(jwtSvidTTL) ?? 0) > MAX_JWT_SVID_TTL_SECONDS) {
     problems.add(
       ["spire", "jwtSvidTTL"],
@@ -518,6 +643,7 @@ export function parseStackConfig(
   const workloads: WorkloadModel[] = [];
   const names = new Map<string, number>();
   const ids = new Map<string, number>();
+  const identityMembers = new Map<string, number[]>();
   (workloadList ?? []).forEach((entry, i) => {
     const w = problems.parse(workloadSchema, entry, ["workloads", i]);
     const name = workloadSchema.shape.name.safeParse(isRecord(entry) ? entry.name : undefined);
@@ -564,14 +690,84 @@ export function parseStackConfig(
       );
     }
     ids.set(spiffeId, seenId ?? i);
+    const at = (...rest: PropertyKey[]) => ["workloads", i, ...rest];
+
+    if (w.vault !== undefined) {
+      if (raw.vault === undefined) {
+        problems.add(at("vault"), "needs the spire-federation:vault block");
+      }
+      w.vault.policies.forEach((policy, j) => {
+        if (vault !== undefined && !(policy in vault.policies)) {
+          problems.add(
+            at("vault", "policies", j),
+            `policy "${policy}" is not declared in spire-federation:vault.policies`,
+          );
+        }
+      });
+    }
+    if (w.azure !== undefined) {
+      if (raw.azure === undefined) {
+        problems.add(at("azure"), "needs the spire-federation:azure block");
+      }
+      const nameProblem = credentialNameProblem(w.name);
+      if (nameProblem !== undefined) {
+        problems.add(at("name"), `${nameProblem} (it names the Entra federated credential)`);
+      }
+      const subjectProblem = claimProblem(spiffeId);
+      if (subjectProblem !== undefined) {
+        problems.add(at(), `SPIFFE ID ${subjectProblem} in a federated credential subject`);
+      }
+      const identity = w.azure.identity ?? w.name;
+      const members = identityMembers.get(identity) ?? [];
+      members.push(i);
+      identityMembers.set(identity, members);
+      if (members.length === ENTRA_MAX_CREDENTIALS_PER_IDENTITY + 1) {
+        problems.add(
+          at("azure", "identity"),
+          `identity "${identity}" would have more than ${ENTRA_MAX_CREDENTIALS_PER_IDENTITY} federated credentials; Entra allows at most ${ENTRA_MAX_CREDENTIALS_PER_IDENTITY}`,
+        );
+      }
+    }
+    if (w.gcp !== undefined) {
+      if (raw.gcp === undefined) {
+        problems.add(at("gcp"), "needs the spire-federation:gcp block");
+      }
+      if (spiffeId.length > GCP_MAX_SUBJECT_LENGTH) {
+        problems.add(
+          at(),
+          `SPIFFE ID of workload "${w.name}" is ${spiffeId.length} characters; Google Cloud limits google.subject to ${GCP_MAX_SUBJECT_LENGTH}`,
+        );
+      }
+    }
+
     workloads.push({
       name: w.name,
       namespace: w.namespace,
       serviceAccount: w.serviceAccount,
       spiffeId,
       podLabels: w.podLabels ?? {},
+      vault: w.vault && {
+        policies: w.vault.policies,
+        audience: w.vault.audience ?? DEFAULT_VAULT_AUDIENCE,
+        tokenTtlSeconds:
+          w.vault.tokenTtl === undefined ? undefined : parseDuration(w.vault.tokenTtl),
+      },
+      azure: w.azure && {
+        identity: w.azure.identity ?? w.name,
+        roleAssignments: w.azure.roleAssignments,
+      },
+      gcp: w.gcp && {
+        roles: w.gcp.roles.map((r) => ({ role: r.role, project: r.project ?? gcp?.project ?? "" })),
+      },
     });
   });
+
+  if (identityMembers.size > 0 && !caKeyType.startsWith("rsa-")) {
+    problems.add(
+      ["spire", "caKeyType"],
+      `must be rsa-2048 or rsa-4096 while workloads have Azure grants: Entra ID accepts RS256 tokens only, and SPIRE signs JWT-SVIDs with its CA key (${caKeyType})`,
+    );
+  }
 
   if (
     problems.lines.length > 0 ||
@@ -644,5 +840,25 @@ export function parseStackConfig(
       },
     },
     workloads,
+    vault: vault && {
+      path: vault.path ?? DEFAULT_VAULT_PATH,
+      discoveryCaPem: vault.discoveryCaPem,
+      policies: vault.policies,
+    },
+    azure: azure && {
+      resourceGroupName: azure.resourceGroupName,
+      location: azure.location,
+      audience: azure.audience ?? ENTRA_AUDIENCE,
+      subscriptionId: options.azureSubscriptionId ?? "",
+    },
+    gcp: gcp && {
+      project: gcp.project,
+      projectNumber: gcp.projectNumber,
+      poolId: gcp.poolId,
+      oidcProviderId: gcp.oidcProviderId ?? DEFAULT_GCP_OIDC_PROVIDER_ID,
+      x509ProviderId: gcp.x509ProviderId ?? DEFAULT_GCP_X509_PROVIDER_ID,
+      oidc: gcp.oidc ?? true,
+      x509: gcp.x509 ?? true,
+    },
   };
 }

@@ -6,6 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "./cert-manager";
 import type { StackModel } from "./config";
+import { EntraFederation, type EntraIdentityArgs, type EntraLogin } from "./federation/entra";
+import { GcpFederation, type GcpLogin } from "./federation/gcp";
+import { VaultFederation, type VaultLogin } from "./federation/vault";
 import { Spire, type SpireValuesArgs } from "./spire";
 
 /** Arguments of {@link SpireFederation}. */
@@ -39,6 +42,47 @@ export function spireValuesArgs(
   };
 }
 
+/** What one workload needs to use its grants in each relying party. */
+export interface WorkloadFederation {
+  /** Vault role, login path and audience. */
+  vault?: VaultLogin;
+  /** Entra client, tenant and principal IDs. */
+  azure?: { clientId: string; tenantId: string; principalId: string };
+  /** Google Cloud principal, audiences and credential configurations. */
+  gcp?: GcpLogin;
+}
+
+/** {@link WorkloadFederation} as outputs. */
+export interface WorkloadFederationOutputs {
+  /** Vault role, login path and audience. */
+  vault?: VaultLogin;
+  /** Entra client, tenant and principal IDs. */
+  azure?: EntraLogin;
+  /** Google Cloud principal, audiences and credential configurations. */
+  gcp?: GcpLogin;
+}
+
+/** Groups workloads with Azure grants by identity: one credential each, grants deduplicated. */
+export function entraIdentities(m: StackModel): EntraIdentityArgs[] {
+  const byName = new Map<string, EntraIdentityArgs>();
+  for (const w of m.workloads) {
+    if (!w.azure) continue;
+    const identity = byName.get(w.azure.identity) ?? {
+      name: w.azure.identity,
+      credentials: [],
+      roleAssignments: [],
+    };
+    identity.credentials.push({ name: w.name, subject: w.spiffeId });
+    for (const a of w.azure.roleAssignments) {
+      if (!identity.roleAssignments.some((x) => x.role === a.role && x.scope === a.scope)) {
+        identity.roleAssignments.push(a);
+      }
+    }
+    byName.set(identity.name, identity);
+  }
+  return [...byName.values()];
+}
+
 /** A SPIFFE trust domain on Kubernetes and its federation. */
 export class SpireFederation extends pulumi.ComponentResource {
   /** cert-manager and the root of trust. */
@@ -55,6 +99,17 @@ export class SpireFederation extends pulumi.ComponentResource {
   readonly rootCaPem: pulumi.Output<string>;
   /** SPIFFE ID of each workload, by workload name. */
   readonly workloads: pulumi.Output<Record<string, string>>;
+  /** Vault JWT auth, when configured. */
+  readonly vault?: VaultFederation;
+  /** Entra ID federation, when configured. */
+  readonly entra?: EntraFederation;
+  /** Google Cloud federation, when configured. */
+  readonly gcp?: GcpFederation;
+  /**
+   * What each workload needs to use its grants, by workload name. A plain record of outputs, so
+   * that values known at preview (roles, audiences) show while others are still unknown.
+   */
+  readonly federation: Record<string, WorkloadFederationOutputs>;
 
   constructor(name: string, args: SpireFederationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("spire-federation:index:SpireFederation", name, {}, opts);
@@ -92,6 +147,70 @@ export class SpireFederation extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Relying parties. Only Vault waits on the cluster (its backend fetches the discovery
+    // document when written); Entra and Google Cloud take the issuer from config and the root
+    // from the root of trust, so they deploy in parallel with Kubernetes.
+    const withVault = m.workloads.filter((w) => w.vault !== undefined);
+    if (m.vault !== undefined) {
+      this.vault = new VaultFederation(
+        `${name}-vault`,
+        {
+          issuerUrl: m.oidc.issuerUrl,
+          path: m.vault.path,
+          discoveryCaPem: m.vault.discoveryCaPem,
+          policies: m.vault.policies,
+          roles: withVault.map((w) => ({
+            name: w.name,
+            spiffeId: w.spiffeId,
+            audience: w.vault?.audience ?? "",
+            policies: w.vault?.policies ?? [],
+            tokenTtlSeconds: w.vault?.tokenTtlSeconds,
+          })),
+          waitFor: [this.spire.release],
+        },
+        { parent: this },
+      );
+    }
+    if (m.azure !== undefined) {
+      this.entra = new EntraFederation(
+        `${name}-entra`,
+        {
+          issuerUrl: m.oidc.issuerUrl,
+          audience: m.azure.audience,
+          resourceGroupName: m.azure.resourceGroupName,
+          location: m.azure.location,
+          subscriptionId: m.azure.subscriptionId,
+          identities: entraIdentities(m),
+        },
+        { parent: this },
+      );
+    }
+    if (m.gcp !== undefined) {
+      this.gcp = new GcpFederation(
+        `${name}-gcp`,
+        {
+          ...m.gcp,
+          issuerUrl: m.oidc.issuerUrl,
+          trustDomain: m.trustDomain,
+          rootCaPem: this.certManager.rootCertificatePem,
+          grants: m.workloads.flatMap((w) =>
+            w.gcp ? [{ workload: w.name, spiffeId: w.spiffeId, roles: w.gcp.roles }] : [],
+          ),
+        },
+        { parent: this },
+      );
+    }
+    this.federation = {};
+    for (const w of m.workloads) {
+      const entry: WorkloadFederationOutputs = {};
+      const vaultLogin = this.vault?.logins[w.name];
+      if (vaultLogin) entry.vault = vaultLogin;
+      if (w.azure && this.entra) entry.azure = this.entra.logins[w.azure.identity];
+      const gcpLogin = this.gcp?.logins[w.name];
+      if (gcpLogin) entry.gcp = gcpLogin;
+      this.federation[w.name] = entry;
+    }
+
     this.trustDomain = pulumi.output(m.trustDomain);
     this.issuerUrl = pulumi.output(m.oidc.issuerUrl);
     this.jwksUri = pulumi.output(m.oidc.jwksUri);
@@ -105,6 +224,7 @@ export class SpireFederation extends pulumi.ComponentResource {
       jwksUri: this.jwksUri,
       rootCaPem: this.rootCaPem,
       workloads: this.workloads,
+      federation: this.federation,
     });
   }
 }

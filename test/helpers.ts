@@ -26,9 +26,21 @@ export function computedOutputs(rootPem: string, rootKeyPem: string) {
         return { privateKeyPem: rootKeyPem, publicKeyPem: "", algorithm: args.inputs.algorithm };
       case "tls:index/selfSignedCert:SelfSignedCert":
         return { certPem: rootPem };
+      case "azure-native:managedidentity:UserAssignedIdentity":
+        return { name: args.inputs.resourceName, ...fakeIdentity(args.name) };
       default:
         return {};
     }
+  };
+}
+
+/** Deterministic IDs a managed identity would get from Azure. */
+export function fakeIdentity(name: string) {
+  const hex = Buffer.from(name).toString("hex").padEnd(12, "0").slice(0, 12);
+  return {
+    clientId: `00000000-0000-4000-8000-${hex}`,
+    principalId: `11111111-1111-4111-8111-${hex}`,
+    tenantId: "22222222-2222-4222-8222-222222222222",
   };
 }
 
@@ -55,16 +67,32 @@ export function runRaw(
     secretKeys?: string[];
     preview?: boolean;
     computed?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+    /** Config outside the namespace, e.g. `azure-native:subscriptionId`. */
+    extraConfig?: Record<string, string>;
   } = {},
 ): Promise<ProgramRun> {
   return runProgram(prepareProgram, {
     project: "spire-federation",
     stack: "test",
-    config: toConfigMap(raw),
+    config: { ...toConfigMap(raw), ...opts.extraConfig },
     secretKeys: (opts.secretKeys ?? []).map((k) => `spire-federation:${k}`),
     preview: opts.preview ?? false,
     computed: opts.computed,
   });
+}
+
+/** URNs a resource waits on, directly or through other resources. */
+export function transitiveDependencies(run: ProgramRun, urn: string): Set<string> {
+  const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const stack = [...(byUrn.get(urn)?.dependencies ?? [])];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...(byUrn.get(next)?.dependencies ?? []));
+  }
+  return seen;
 }
 
 /** Finds exactly one resource by type and name suffix. */

@@ -47,9 +47,12 @@ describe("dev stack (generated root)", () => {
         `${RELEASE} spire-federation-spire-release`,
         `${CSID} spire-federation-spire-id-payments-api`,
         `${CSID} spire-federation-spire-id-orders-worker`,
+        "spire-federation:federation:Vault spire-federation-vault",
       ]),
     );
-    expect(run.resources).toHaveLength(15);
+    // 15 for the trust domain, 7 for Vault (component, gate, backend, 2 policies, 2 roles)
+    expect(run.resources).toHaveLength(22);
+    expect(run.resources.filter((r) => r.type.startsWith("vault:"))).toHaveLength(5);
     const cm = find(run, "spire-federation:index:CertManager");
     const spire = find(run, "spire-federation:index:Spire");
     for (const r of run.resources) {
@@ -215,6 +218,18 @@ describe("dev stack (generated root)", () => {
       workloads: {
         "payments-api": "spiffe://dev.spiffe.example.com/ns/payments/sa/payments-api",
         "orders-worker": "spiffe://dev.spiffe.example.com/ns/orders/sa/orders-worker",
+      },
+      federation: {
+        "payments-api": {
+          vault: { role: "payments-api", loginPath: "auth/spire-jwt/login", audience: "vault" },
+        },
+        "orders-worker": {
+          vault: {
+            role: "orders-worker",
+            loginPath: "auth/spire-jwt/login",
+            audience: "vault-dev",
+          },
+        },
       },
     });
     expect(new X509Certificate(run.outputs.rootCaPem as string).ca).toBe(true);

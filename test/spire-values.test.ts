@@ -26,7 +26,10 @@ function modelOf(stack: string): StackModel {
         v.startsWith("{") || v.startsWith("[") ? JSON.parse(v) : v,
       ]),
   );
-  return parseStackConfig(raw, { secretKeys: new Set(secretKeys.map((k) => k.split(":")[1])) });
+  return parseStackConfig(raw, {
+    secretKeys: new Set(secretKeys.map((k) => k.split(":")[1])),
+    azureSubscriptionId: config["azure-native:subscriptionId"],
+  });
 }
 
 function valuesArgs(m: StackModel): SpireValuesArgs {

@@ -1,0 +1,284 @@
+/**
+ * Google Cloud workload identity federation: one pool, an OIDC provider (JWT-SVIDs) and an X.509
+ * provider (X509-SVIDs chaining to the trust domain's root), and project IAM grants to
+ * individual SPIFFE IDs.
+ *
+ * What Google enforces, and how this component meets it:
+ * - pool and provider IDs: 4–32 characters `[a-z0-9-]`, not starting `gcp-`; a deleted pool's ID
+ *   stays reserved for about 30 days (see the README);
+ * - `google.subject` at most 127 characters and always mapped: `assertion.sub` for OIDC,
+ *   `assertion.san.uri` for X.509 (SPIRE's leaves have no CN, the default mapping is empty);
+ * - an attribute condition limits both providers to this trust domain;
+ * - OIDC issuer `https://`, at most 10 allowed audiences (one here);
+ * - X.509 trust store: at most 3 trust anchors and 10 intermediates (one root here; SPIRE's
+ *   rotating intermediates are sent by the workload in its chain);
+ * - IAM principals are addressed by project number.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  GCP_CERTIFICATE_CONFIG_PATH,
+  GCP_JWT_SVID_PATH,
+  SVID_CERT_PATH,
+  SVID_KEY_PATH,
+} from "./paths";
+
+/** Longest `google.subject`. */
+export const GCP_MAX_SUBJECT_LENGTH = 127;
+/** Default provider IDs. */
+export const DEFAULT_GCP_OIDC_PROVIDER_ID = "spire-oidc";
+/** Default X.509 provider ID. */
+export const DEFAULT_GCP_X509_PROVIDER_ID = "spire-x509";
+
+const POOL_ID = /^[a-z0-9-]{4,32}$/;
+
+/** Why a pool or provider ID is unusable, or `undefined`. */
+export function gcpIdProblem(id: string): string | undefined {
+  if (!POOL_ID.test(id) || id.startsWith("gcp-")) {
+    return 'must be 4–32 characters of lowercase letters, digits and dashes, not starting with "gcp-"';
+  }
+  return undefined;
+}
+
+/** Why an IAM role name is unusable, or `undefined`. */
+export function gcpRoleProblem(role: string): string | undefined {
+  return /^(roles\/[A-Za-z0-9_.]+|(projects|organizations)\/[^/]+\/roles\/[A-Za-z0-9_.]+)$/.test(
+    role,
+  )
+    ? undefined
+    : "must be an IAM role such as roles/storage.objectViewer or projects/<p>/roles/<custom>";
+}
+
+/** `//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/X`. */
+export function providerAudience(
+  projectNumber: string,
+  poolId: string,
+  providerId: string,
+): string {
+  return `//iam.googleapis.com/projects/${projectNumber}/locations/global/workloadIdentityPools/${poolId}/providers/${providerId}`;
+}
+
+/** The IAM principal of one SPIFFE ID in the pool. */
+export function poolPrincipal(projectNumber: string, poolId: string, spiffeId: string): string {
+  return `principal://iam.googleapis.com/projects/${projectNumber}/locations/global/workloadIdentityPools/${poolId}/subject/${spiffeId}`;
+}
+
+/**
+ * The `external_account` credential configuration for a JWT-SVID in a file
+ * (Google's file-sourced credential: the file holds the bare token).
+ */
+export function oidcCredentialConfig(audience: string, tokenPath = GCP_JWT_SVID_PATH) {
+  return {
+    universe_domain: "googleapis.com",
+    type: "external_account",
+    audience,
+    subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+    token_url: "https://sts.googleapis.com/v1/token",
+    credential_source: { file: tokenPath, format: { type: "text" } },
+  };
+}
+
+/**
+ * The `external_account` credential configuration for an X509-SVID (mTLS to Google's STS): the
+ * certificate source reads Google's certificate configuration, and the trust chain (SPIRE's
+ * intermediates after the leaf) from the SVID file.
+ */
+export function x509CredentialConfig(audience: string) {
+  return {
+    universe_domain: "googleapis.com",
+    type: "external_account",
+    audience,
+    subject_token_type: "urn:ietf:params:oauth:token-type:mtls",
+    token_url: "https://sts.mtls.googleapis.com/v1/token",
+    credential_source: {
+      certificate: {
+        certificate_config_location: GCP_CERTIFICATE_CONFIG_PATH,
+        trust_chain_path: SVID_CERT_PATH,
+      },
+    },
+  };
+}
+
+/** Google's certificate configuration that the X.509 credential source points at. */
+export function x509CertificateConfig() {
+  return { cert_configs: { workload: { cert_path: SVID_CERT_PATH, key_path: SVID_KEY_PATH } } };
+}
+
+/** One workload's grants. */
+export interface GcpGrantArgs {
+  /** Workload name (used in resource names). */
+  workload: string;
+  /** The SPIFFE ID, which becomes `google.subject`. */
+  spiffeId: string;
+  /** Project roles to grant. */
+  roles: { role: string; project: string }[];
+}
+
+/** The pool and provider settings (the `gcp` config block with defaults applied). */
+export interface GcpPoolSettings {
+  /** Project that holds the pool. */
+  project: string;
+  /** Its project number (IAM principals use it). */
+  projectNumber: string;
+  /** Workload identity pool ID. */
+  poolId: string;
+  /** OIDC provider ID. */
+  oidcProviderId: string;
+  /** X.509 provider ID. */
+  x509ProviderId: string;
+  /** Create the OIDC provider (needs a public, publicly trusted issuer). */
+  oidc: boolean;
+  /** Create the X.509 provider. */
+  x509: boolean;
+}
+
+/** Arguments of {@link GcpFederation}. */
+export interface GcpFederationArgs extends GcpPoolSettings {
+  /** The OIDC issuer URL. */
+  issuerUrl: string;
+  /** The trust domain; the attribute condition admits only its SPIFFE IDs. */
+  trustDomain: string;
+  /** PEM of the root CA (the X.509 trust anchor). */
+  rootCaPem: pulumi.Input<string>;
+  /** Per-workload grants. */
+  grants: GcpGrantArgs[];
+}
+
+/** Per-workload outputs. */
+export interface GcpLogin {
+  /** The IAM principal the grants were made to. */
+  principal: string;
+  /** STS audience per provider. */
+  audiences: { oidc?: string; x509?: string };
+  /** `external_account` credential configurations per provider (JSON strings). */
+  credentialConfigs: { oidc?: string; x509?: string };
+  /** Google's certificate configuration for the X.509 source (JSON string). */
+  certificateConfig?: string;
+}
+
+/** Problems with the args, each as a sentence; empty when they are usable. */
+export function gcpArgsProblems(args: GcpFederationArgs): string[] {
+  const problems: string[] = [];
+  for (const [label, id] of [
+    ["pool ID", args.poolId],
+    ["OIDC provider ID", args.oidcProviderId],
+    ["X.509 provider ID", args.x509ProviderId],
+  ]) {
+    const p = gcpIdProblem(id);
+    if (p) problems.push(`${label} ${JSON.stringify(id)} ${p}`);
+  }
+  if (!/^[0-9]+$/.test(args.projectNumber)) problems.push("project number must be digits");
+  if (args.oidc && !args.issuerUrl.startsWith("https://")) {
+    problems.push("OIDC issuer must be an https:// URL");
+  }
+  for (const g of args.grants) {
+    if (g.spiffeId.length > GCP_MAX_SUBJECT_LENGTH) {
+      problems.push(
+        `SPIFFE ID of ${g.workload} is ${g.spiffeId.length} characters; google.subject is limited to ${GCP_MAX_SUBJECT_LENGTH}`,
+      );
+    }
+    for (const r of g.roles) {
+      const p = gcpRoleProblem(r.role);
+      if (p) problems.push(`role ${JSON.stringify(r.role)} of ${g.workload} ${p}`);
+    }
+  }
+  return problems;
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** The pool, its providers and the IAM grants. */
+export class GcpFederation extends pulumi.ComponentResource {
+  /** The workload identity pool. */
+  readonly pool: gcp.iam.WorkloadIdentityPool;
+  /** The OIDC provider, when enabled. */
+  readonly oidcProvider?: gcp.iam.WorkloadIdentityPoolProvider;
+  /** The X.509 provider, when enabled. */
+  readonly x509Provider?: gcp.iam.WorkloadIdentityPoolProvider;
+  /** IAM members. */
+  readonly members: gcp.projects.IAMMember[];
+  /** Login outputs by workload name. */
+  readonly logins: Record<string, GcpLogin>;
+
+  constructor(name: string, args: GcpFederationArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = gcpArgsProblems(args);
+    if (problems.length > 0) {
+      throw new Error(`GcpFederation ${name}: ${problems.join("; ")}`);
+    }
+    super("spire-federation:federation:Gcp", name, {}, opts);
+    const td = args.trustDomain;
+
+    this.pool = new gcp.iam.WorkloadIdentityPool(
+      `${name}-pool`,
+      {
+        project: args.project,
+        workloadIdentityPoolId: args.poolId,
+        displayName: `SPIFFE ${td}`.slice(0, 32),
+        description: `SPIFFE trust domain ${td} (managed by spire-federation)`,
+      },
+      { parent: this },
+    );
+
+    const audiences: { oidc?: string; x509?: string } = {};
+    if (args.oidc) {
+      audiences.oidc = providerAudience(args.projectNumber, args.poolId, args.oidcProviderId);
+      this.oidcProvider = new gcp.iam.WorkloadIdentityPoolProvider(
+        `${name}-oidc`,
+        {
+          project: args.project,
+          workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
+          workloadIdentityPoolProviderId: args.oidcProviderId,
+          displayName: "SPIRE JWT-SVIDs",
+          attributeMapping: { "google.subject": "assertion.sub" },
+          attributeCondition: `assertion.sub.startsWith("spiffe://${td}/")`,
+          oidc: { issuerUri: args.issuerUrl, allowedAudiences: [audiences.oidc] },
+        },
+        { parent: this },
+      );
+    }
+    if (args.x509) {
+      audiences.x509 = providerAudience(args.projectNumber, args.poolId, args.x509ProviderId);
+      this.x509Provider = new gcp.iam.WorkloadIdentityPoolProvider(
+        `${name}-x509`,
+        {
+          project: args.project,
+          workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
+          workloadIdentityPoolProviderId: args.x509ProviderId,
+          displayName: "SPIRE X509-SVIDs",
+          attributeMapping: { "google.subject": "assertion.san.uri" },
+          attributeCondition: `assertion.san.uri.startsWith("spiffe://${td}/")`,
+          x509: { trustStore: { trustAnchors: [{ pemCertificate: args.rootCaPem }] } },
+        },
+        { parent: this },
+      );
+    }
+
+    this.members = [];
+    this.logins = {};
+    for (const g of args.grants) {
+      const member = poolPrincipal(args.projectNumber, args.poolId, g.spiffeId);
+      for (const r of g.roles) {
+        this.members.push(
+          new gcp.projects.IAMMember(
+            `${name}-${g.workload}-${slug(r.project)}-${slug(r.role)}`,
+            { project: r.project, role: r.role, member },
+            // The principal names the pool: grant only once the pool exists.
+            { parent: this, dependsOn: [this.pool] },
+          ),
+        );
+      }
+      this.logins[g.workload] = {
+        principal: member,
+        audiences,
+        credentialConfigs: {
+          oidc: audiences.oidc && JSON.stringify(oidcCredentialConfig(audiences.oidc), null, 2),
+          x509: audiences.x509 && JSON.stringify(x509CredentialConfig(audiences.x509), null, 2),
+        },
+        certificateConfig: audiences.x509 && JSON.stringify(x509CertificateConfig(), null, 2),
+      };
+    }
+    this.registerOutputs({});
+  }
+}
