@@ -11,7 +11,7 @@ export default tseslint.config(
       "policy/node_modules/**",
       "policy/bin/**",
       "coverage/**",
-      "*.mjs",
+      "**/*.mjs",
       "*.mts",
     ],
   },

@@ -31,6 +31,7 @@ import {
   vaultNameProblem,
   vaultPathProblem,
 } from "./federation/vault";
+import { parseDuration } from "./duration";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
 
 /** The Pulumi config namespace of this package (the project name). */
@@ -42,6 +43,8 @@ export const DEFAULT_VERSIONS = {
   spire: "0.30.0",
   spireCrds: "0.6.0",
 } as const;
+
+export { parseDuration };
 
 /** Longest JWT-SVID lifetime Google Cloud's STS accepts. */
 export const MAX_JWT_SVID_TTL_SECONDS = 24 * 3600;
@@ -64,28 +67,6 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-9,
-  us: 1e-6,
-  µs: 1e-6,
-  ms: 1e-3,
-  s: 1,
-  m: 60,
-  h: 3600,
-};
-
-/** Parses a Go duration (`90m`, `1h30m`, `24h`) into seconds; `undefined` when it is not one. */
-export function parseDuration(value: string): number | undefined {
-  if (!GO_DURATION.test(value)) {
-    return undefined;
-  }
-  let seconds = 0;
-  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    seconds += Number(m[1]) * DURATION_UNITS[m[2]];
-  }
-  return seconds;
-}
 
 /** A string checked by one of the relying parties' own rule functions. */
 const ruled = (problem: (s: string) => string | undefined) =>

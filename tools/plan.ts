@@ -2,44 +2,28 @@
  * The offline plan: runs the real program against `stacks/Pulumi.<stack>.yaml` under the Pulumi
  * SDK's mocks (no CLI, no credentials, no cluster) and prints every resource it would register.
  *
- *   npm run plan -- --stack <name> [--json <file>]
+ *   npm run plan -- --stack <name> [--json <file>] [--policy-config <file>] [--stacks-dir <dir>]
  *
  * Secure config values become placeholder secrets; every secret prints as "[secret]" and every
- * value known only after deployment as "[unknown]". Bad config prints the validation errors and
- * exits 1.
+ * value known only after deployment as "[unknown]". The policy pack's rules run on the planned
+ * resources. Exit codes: 0 fine, 1 invalid stack config, 2 usage, 3 a mandatory policy violation.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareProgram } from "../program";
-import { runProgram, type Json } from "./harness";
+import { policies } from "../policy/policies";
+import { runProgram } from "./harness";
+import type { Plan, PlanResource } from "./plan-types";
+import {
+  formatViolations,
+  policyConfigProblems,
+  runPolicies,
+  type PolicyConfig,
+} from "./policy-runner";
+
+export type { Plan, PlanResource } from "./plan-types";
 import { loadStackConfig } from "./stack-config";
-
-/** One resource of the plan. */
-export interface PlanResource {
-  /** URN. */
-  urn: string;
-  /** Type token. */
-  type: string;
-  /** Logical name. */
-  name: string;
-  /** Parent URN (null for the root stack). */
-  parent: string | null;
-  /** Inputs; secrets "[secret]", values known only after deployment "[unknown]". */
-  inputs: { [key: string]: Json };
-  /** URNs of every resource this one waits on, explicit and implicit. */
-  dependencies: string[];
-}
-
-/** The plan as `--json` writes it. */
-export interface Plan {
-  /** Stack name. */
-  stack: string;
-  /** Every resource, in registration order. */
-  resources: PlanResource[];
-  /** Stack outputs. */
-  outputs: { [key: string]: Json };
-}
 
 /** The repository root: the nearest folder upward holding Pulumi.yaml. */
 export function projectRoot(from: string = __dirname): string {
@@ -120,13 +104,17 @@ export interface PlanArgs {
   json?: string;
   /** Folder holding `Pulumi.<stack>.yaml` (default: the project's `stacks/`). */
   stacksDir?: string;
+  /** Policy config JSON (as for `pulumi preview --policy-pack-config`). */
+  policyConfig?: string;
 }
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stacks-dir <dir>]";
+const USAGE =
+  "usage: npm run plan -- --stack <name> [--json <file>] [--policy-config <file>] [--stacks-dir <dir>]";
 const VALUE_FLAGS: Record<string, keyof PlanArgs> = {
   "--stack": "stack",
   "--json": "json",
   "--stacks-dir": "stacksDir",
+  "--policy-config": "policyConfig",
 };
 
 /** Parses the command line; throws with the usage on anything unexpected. */
@@ -173,12 +161,28 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  let policyConfig: PolicyConfig = {};
+  if (args.policyConfig) {
+    try {
+      policyConfig = JSON.parse(readFileSync(args.policyConfig, "utf8")) as PolicyConfig;
+    } catch (e) {
+      console.error(`error: --policy-config ${args.policyConfig}: ${(e as Error).message}`);
+      return 2;
+    }
+    const problems = policyConfigProblems(policies, policyConfig);
+    if (problems.length > 0) {
+      console.error(`error: --policy-config ${args.policyConfig}:\n  ${problems.join("\n  ")}`);
+      return 2;
+    }
+  }
+  plan.policyViolations = await runPolicies(policies, plan.resources, policyConfig);
   console.log(formatTree(plan));
+  console.log("\n" + formatViolations(plan.policyViolations));
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  return 0;
+  return plan.policyViolations.some((v) => v.enforcementLevel === "mandatory") ? 3 : 0;
 }
 
 if (require.main === module) {

@@ -223,13 +223,15 @@ export class EntraFederation extends pulumi.ComponentResource {
           `${name}-${spec.name}-${c.name}`,
           {
             resourceGroupName: args.resourceGroupName,
-            resourceName: identity.name,
+            // The name from config (known at preview, so policies can group by identity); the
+            // explicit dependency below keeps the credential after its identity.
+            resourceName: spec.name,
             federatedIdentityCredentialResourceName: c.name,
             issuer: args.issuerUrl,
             subject: c.subject,
             audiences: [args.audience],
           },
-          { parent: this, dependsOn: previous ? [previous] : [] },
+          { parent: this, dependsOn: previous ? [identity, previous] : [identity] },
         );
         this.credentials[`${spec.name}/${c.name}`] = credential;
         previous = credential;
