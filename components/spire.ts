@@ -21,6 +21,8 @@ export const SPIRE_SERVER_NAMESPACE = "spire-server";
 /** Service account of the SPIRE server (`<release>-server`). */
 export const SPIRE_SERVER_SERVICE_ACCOUNT = "spire-server";
 
+const CLUSTERISSUER_READER = "spire-server-cert-manager-clusterissuers";
+
 /** A workload identity to register with the controller manager. */
 export interface SpireWorkload {
   /** Unique workload name (used in the ClusterSPIFFEID name and hint). */
@@ -236,10 +238,10 @@ export class Spire extends pulumi.ComponentResource {
 
     // The chart's Role covers certificaterequests and namespaced issuers only; the cert-manager
     // upstream authority also reads the ClusterIssuer it is pointed at.
-    const role = new k8s.rbac.v1.ClusterRole(
+    new k8s.rbac.v1.ClusterRole(
       `${name}-clusterissuer-reader`,
       {
-        metadata: { name: "spire-server-cert-manager-clusterissuers" },
+        metadata: { name: CLUSTERISSUER_READER },
         rules: [
           {
             apiGroups: ["cert-manager.io"],
@@ -253,11 +255,13 @@ export class Spire extends pulumi.ComponentResource {
     const binding = new k8s.rbac.v1.ClusterRoleBinding(
       `${name}-clusterissuer-reader-binding`,
       {
-        metadata: { name: "spire-server-cert-manager-clusterissuers" },
+        metadata: { name: CLUSTERISSUER_READER },
+        // The role's literal name: RBAC accepts a binding before its role, so both are created
+        // in parallel and the binding is not one more step before SPIRE.
         roleRef: {
           apiGroup: "rbac.authorization.k8s.io",
           kind: "ClusterRole",
-          name: role.metadata.name,
+          name: CLUSTERISSUER_READER,
         },
         subjects: [
           {

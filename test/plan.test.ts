@@ -26,6 +26,7 @@ describe("planStack(prod)", () => {
         "inputs",
         "name",
         "parent",
+        "propertyDependencies",
         "type",
         "urn",
       ]);
@@ -40,11 +41,17 @@ describe("planStack(prod)", () => {
 
   it("lists explicit and implicit dependencies by URN", () => {
     const byName = (n: string) => plan.resources.find((r) => r.name === n)!;
-    const binding = byName("spire-federation-spire-clusterissuer-reader-binding");
-    // implicit: roleRef.name is the ClusterRole's metadata.name output
-    expect(binding.dependencies).toEqual([
-      byName("spire-federation-spire-clusterissuer-reader").urn,
-    ]);
+    // implicit: tokenPolicies and backend are outputs of the policy and the backend
+    const role = byName("spire-federation-vault-role-ledger");
+    const policy = byName("spire-federation-vault-policy-ledger-transit").urn;
+    const backend = byName("spire-federation-vault-jwt").urn;
+    expect([...role.dependencies].sort()).toEqual([policy, backend].sort());
+    expect(role.propertyDependencies).toMatchObject({
+      tokenPolicies: [policy],
+      backend: [backend],
+    });
+    // a literal name creates no edge: the binding does not wait on its ClusterRole
+    expect(byName("spire-federation-spire-clusterissuer-reader-binding").dependencies).toEqual([]);
     // explicit dependsOn
     expect(byName("spire-federation-spire-id-ledger").dependencies).toEqual([
       byName("spire-federation-spire-release").urn,

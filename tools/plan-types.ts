@@ -16,6 +16,8 @@ export interface PlanResource {
   inputs: { [key: string]: Json };
   /** URNs of every resource this one waits on, explicit and implicit. */
   dependencies: string[];
+  /** For each input built from other resources' outputs, the URNs it came from (data edges). */
+  propertyDependencies?: Record<string, string[]>;
 }
 
 /** The plan as `--json` writes it. */
@@ -26,6 +28,8 @@ export interface Plan {
   resources: PlanResource[];
   /** Stack outputs. */
   outputs: { [key: string]: Json };
+  /** Differences from a base plan, with `--diff`. */
+  diff?: import("./diff").PlanDiff;
   /** Policy violations, when the rules were run. */
   policyViolations?: Violation[];
 }

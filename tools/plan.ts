@@ -6,13 +6,15 @@
  *
  * Secure config values become placeholder secrets; every secret prints as "[secret]" and every
  * value known only after deployment as "[unknown]". The policy pack's rules run on the planned
- * resources. Exit codes: 0 fine, 1 invalid stack config, 2 usage, 3 a mandatory policy violation.
+ * resources. `--diff <base.json>` compares with a saved plan. Exit codes: 0 fine, 1 invalid stack
+ * config, 2 usage, 3 a mandatory policy violation, 4 changes under `--expect-no-changes`.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareProgram } from "../program";
 import { policies } from "../policy/policies";
+import { diffPlans, formatDiff, isEmptyDiff, type PlanDiff } from "./diff";
 import { runProgram } from "./harness";
 import type { Plan, PlanResource } from "./plan-types";
 import {
@@ -44,13 +46,23 @@ export async function planStack(
   stacksDir: string = path.join(projectRoot(), "stacks"),
 ): Promise<Plan> {
   const { config, secretKeys } = loadStackConfig(projectRoot(), stack, stacksDir);
-  const run = await runProgram(prepareProgram, {
-    project: "spire-federation",
-    stack,
-    config,
-    secretKeys,
-    preview: true,
-  });
+  // The SDK captures a stack trace for every promise it tracks (debugging aid); at thousands of
+  // resources that is half the plan's time. The plan prints no traces (config errors are
+  // messages), so it skips them unless PLAN_STACK_TRACES=1.
+  const traceLimit = Error.stackTraceLimit;
+  if (!process.env.PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
+  let run;
+  try {
+    run = await runProgram(prepareProgram, {
+      project: "spire-federation",
+      stack,
+      config,
+      secretKeys,
+      preview: true,
+    });
+  } finally {
+    Error.stackTraceLimit = traceLimit;
+  }
   return {
     stack,
     resources: run.resources.map((r) => ({
@@ -60,6 +72,7 @@ export async function planStack(
       parent: r.parent,
       inputs: r.inputs,
       dependencies: r.dependencies,
+      propertyDependencies: r.propertyDependencies,
     })),
     outputs: run.outputs,
   };
@@ -106,21 +119,31 @@ export interface PlanArgs {
   stacksDir?: string;
   /** Policy config JSON (as for `pulumi preview --policy-pack-config`). */
   policyConfig?: string;
+  /** A saved plan (`--json` output) to compare with. */
+  diff?: string;
+  /** Exit non-zero when the plan differs from `diff`. */
+  expectNoChanges?: boolean;
 }
 
 const USAGE =
-  "usage: npm run plan -- --stack <name> [--json <file>] [--policy-config <file>] [--stacks-dir <dir>]";
+  "usage: npm run plan -- --stack <name> [--json <file>] [--policy-config <file>]" +
+  " [--diff <base.json> [--expect-no-changes]] [--stacks-dir <dir>]";
 const VALUE_FLAGS: Record<string, keyof PlanArgs> = {
   "--stack": "stack",
   "--json": "json",
   "--stacks-dir": "stacksDir",
   "--policy-config": "policyConfig",
+  "--diff": "diff",
 };
 
 /** Parses the command line; throws with the usage on anything unexpected. */
 export function parseArgs(argv: string[]): PlanArgs {
   const args: Partial<PlanArgs> = {};
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--expect-no-changes") {
+      args.expectNoChanges = true;
+      continue;
+    }
     const field = VALUE_FLAGS[argv[i]];
     if (field === undefined) {
       throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
@@ -129,11 +152,14 @@ export function parseArgs(argv: string[]): PlanArgs {
     if (value === undefined || value.startsWith("--")) {
       throw new Error(`${argv[i]} needs a value\n${USAGE}`);
     }
-    args[field] = value;
+    (args as Record<string, unknown>)[field] = value;
     i++;
   }
   if (!args.stack) {
     throw new Error(USAGE);
+  }
+  if (args.expectNoChanges && !args.diff) {
+    throw new Error(`--expect-no-changes needs --diff <base.json>\n${USAGE}`);
   }
   return args as PlanArgs;
 }
@@ -178,16 +204,32 @@ export async function main(argv: string[]): Promise<number> {
   plan.policyViolations = await runPolicies(policies, plan.resources, policyConfig);
   console.log(formatTree(plan));
   console.log("\n" + formatViolations(plan.policyViolations));
+  let diff: PlanDiff | undefined;
+  if (args.diff) {
+    let base: Plan;
+    try {
+      base = JSON.parse(readFileSync(args.diff, "utf8")) as Plan;
+    } catch (e) {
+      console.error(`error: --diff ${args.diff}: ${(e as Error).message}`);
+      return 2;
+    }
+    diff = diffPlans(base, plan);
+    console.log("\n" + formatDiff(diff, `Diff against ${args.diff}`));
+  }
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
+    writeFileSync(args.json, JSON.stringify(diff ? { ...plan, diff } : plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  return plan.policyViolations.some((v) => v.enforcementLevel === "mandatory") ? 3 : 0;
+  if (plan.policyViolations.some((v) => v.enforcementLevel === "mandatory")) return 3;
+  return args.expectNoChanges && diff && !isEmptyDiff(diff) ? 4 : 0;
 }
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Not process.exit(): it would cut off output still queued for a pipe.
+    (code) => {
+      process.exitCode = code;
+    },
     (e: unknown) => {
       console.error(e);
       process.exit(2);
