@@ -83,6 +83,9 @@ export function prepareProgram(): () => ProgramOutputs {
       rootCaPem: stack.rootCaPem,
       workloads: stack.workloads,
       federation: stack.federation,
+      ...(stack.openziti?.verificationToken
+        ? { openzitiCaVerificationToken: stack.openziti.verificationToken }
+        : {}),
     };
   };
 }

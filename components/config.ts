@@ -32,6 +32,7 @@ import {
   vaultPathProblem,
 } from "./federation/vault";
 import { parseDuration } from "./duration";
+import { zitiNameProblem } from "./federation/openziti-provider";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
 
 /** The Pulumi config namespace of this package (the project name). */
@@ -294,6 +295,23 @@ const schemas = {
     oidc: z.boolean({ error: "must be true or false" }).optional(),
     x509: z.boolean({ error: "must be true or false" }).optional(),
   }),
+  openziti: z.strictObject({
+    controllerUrl: httpsUrl,
+    username: z.string().min(1, { error: "must not be empty" }),
+    password: secureString,
+    controllerCaPem: z
+      .string()
+      .includes("BEGIN CERTIFICATE", { error: "must be a PEM bundle" })
+      .optional(),
+    caName: ruled(zitiNameProblem).optional(),
+    x509: z.boolean({ error: "must be true or false" }).optional(),
+    jwt: z.boolean({ error: "must be true or false" }).optional(),
+    audience: z.string().min(1, { error: "must not be empty" }).optional(),
+    verificationCertPem: z
+      .string()
+      .includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" })
+      .optional(),
+  }),
 } as const;
 
 const workloadSchema = z.strictObject({
@@ -323,6 +341,12 @@ const workloadSchema = z.strictObject({
           }),
         }),
       ),
+    })
+    .optional(),
+  openziti: z
+    .strictObject({
+      roleAttributes: z.array(z.string().min(1, { error: "must not be empty" })),
+      admin: z.boolean({ error: "must be true or false" }).optional(),
     })
     .optional(),
   gcp: z
@@ -384,6 +408,8 @@ export interface WorkloadModel {
   azure?: { identity: string; roleAssignments: { role: string; scope: string }[] };
   /** Google Cloud grants: project roles for the workload's principal. */
   gcp?: { roles: { role: string; project: string }[] };
+  /** OpenZiti grants: an identity with these role attributes. */
+  openziti?: { roleAttributes: string[]; admin: boolean };
 }
 
 /** The validated stack config. */
@@ -431,6 +457,18 @@ export interface StackModel {
   azure?: { resourceGroupName: string; location: string; audience: string; subscriptionId: string };
   /** Google Cloud workload identity federation, when configured. */
   gcp?: GcpPoolSettings;
+  /** OpenZiti federation, when configured. */
+  openziti?: {
+    controllerUrl: string;
+    username: string;
+    password: pulumi.Output<string>;
+    controllerCaPem?: string;
+    caName: string;
+    x509: boolean;
+    jwt: boolean;
+    audience: string;
+    verificationCertPem?: string;
+  };
 }
 
 /** Options of {@link parseStackConfig}. */
@@ -564,6 +602,28 @@ export function parseStackConfig(
   const vault = get("vault", schemas.vault);
   const azure = get("azure", schemas.azure);
   const gcp = get("gcp", schemas.gcp);
+  const openziti = get("openziti", schemas.openziti);
+  if (openziti !== undefined) {
+    if (options.secretKeys !== undefined && !options.secretKeys.has("openziti")) {
+      problems.add(
+        ["openziti", "password"],
+        "must be a secure value (pulumi config set --secret --path openziti.password …)",
+      );
+    }
+    if (openziti.x509 === false && openziti.jwt !== true) {
+      problems.add(["openziti"], "enable x509, jwt or both");
+    }
+    if (
+      openziti.verificationCertPem !== undefined &&
+      isRecord(raw.ca) &&
+      raw.ca.mode === "generated"
+    ) {
+      problems.add(
+        ["openziti", "verificationCertPem"],
+        "only for ca.mode clusterIssuer: with a generated root the package signs the verification certificate itself",
+      );
+    }
+  }
   const caKeyType = spireField("caKeyType") ?? "rsa-2048";
   const tlsKind = isRecord(raw.oidc) && isRecord(raw.oidc.tls) ? Object.keys(raw.oidc.tls) : [];
   if (raw.azure !== undefined && options.azureSubscriptionId === undefined) {
@@ -575,6 +635,12 @@ export function parseStackConfig(
     problems.add(
       ["oidc", "tls"],
       "Entra ID fetches the discovery document itself and needs a publicly trusted certificate: use acme or secretName, not spire",
+    );
+  }
+  if (openziti?.jwt === true && tlsKind.includes("spire")) {
+    problems.add(
+      ["openziti", "jwt"],
+      "the controller fetches the JWKS itself and needs a publicly trusted certificate: set oidc.tls to acme or secretName, or use the x509 path only",
     );
   }
   if (gcp !== undefined && (gcp.oidc ?? true) && tlsKind.includes("spire")) {
@@ -709,6 +775,9 @@ export function parseStackConfig(
         );
       }
     }
+    if (w.openziti !== undefined && raw.openziti === undefined) {
+      problems.add(at("openziti"), "needs the spire-federation:openziti block");
+    }
     if (w.gcp !== undefined) {
       if (raw.gcp === undefined) {
         problems.add(at("gcp"), "needs the spire-federation:gcp block");
@@ -736,6 +805,10 @@ export function parseStackConfig(
       azure: w.azure && {
         identity: w.azure.identity ?? w.name,
         roleAssignments: w.azure.roleAssignments,
+      },
+      openziti: w.openziti && {
+        roleAttributes: w.openziti.roleAttributes,
+        admin: w.openziti.admin ?? false,
       },
       gcp: w.gcp && {
         roles: w.gcp.roles.map((r) => ({ role: r.role, project: r.project ?? gcp?.project ?? "" })),
@@ -840,6 +913,17 @@ export function parseStackConfig(
       x509ProviderId: gcp.x509ProviderId ?? DEFAULT_GCP_X509_PROVIDER_ID,
       oidc: gcp.oidc ?? true,
       x509: gcp.x509 ?? true,
+    },
+    openziti: openziti && {
+      controllerUrl: openziti.controllerUrl.replace(/\/+$/, ""),
+      username: openziti.username,
+      password: pulumi.secret(openziti.password),
+      controllerCaPem: openziti.controllerCaPem,
+      caName: openziti.caName ?? "spire",
+      x509: openziti.x509 ?? true,
+      jwt: openziti.jwt ?? false,
+      audience: openziti.audience ?? "openziti",
+      verificationCertPem: openziti.verificationCertPem,
     },
   };
 }

@@ -8,6 +8,7 @@ import { CertManager } from "./cert-manager";
 import type { StackModel } from "./config";
 import { EntraFederation, type EntraIdentityArgs, type EntraLogin } from "./federation/entra";
 import { GcpFederation, type GcpLogin } from "./federation/gcp";
+import { OpenZitiFederation, type ZitiIdentityFile } from "./federation/openziti";
 import { VaultFederation, type VaultLogin } from "./federation/vault";
 import { Spire, type SpireValuesArgs } from "./spire";
 
@@ -50,6 +51,8 @@ export interface WorkloadFederation {
   azure?: { clientId: string; tenantId: string; principalId: string };
   /** Google Cloud principal, audiences and credential configurations. */
   gcp?: GcpLogin;
+  /** The OpenZiti identity file a tunneler or SDK loads. */
+  openziti?: ZitiIdentityFile;
 }
 
 /** {@link WorkloadFederation} as outputs. */
@@ -60,6 +63,8 @@ export interface WorkloadFederationOutputs {
   azure?: EntraLogin;
   /** Google Cloud principal, audiences and credential configurations. */
   gcp?: GcpLogin;
+  /** The OpenZiti identity file a tunneler or SDK loads. */
+  openziti?: ZitiIdentityFile;
 }
 
 /** Groups workloads with Azure grants by identity: one credential each, grants deduplicated. */
@@ -105,6 +110,8 @@ export class SpireFederation extends pulumi.ComponentResource {
   readonly entra?: EntraFederation;
   /** Google Cloud federation, when configured. */
   readonly gcp?: GcpFederation;
+  /** OpenZiti federation, when configured. */
+  readonly openziti?: OpenZitiFederation;
   /**
    * What each workload needs to use its grants, by workload name. A plain record of outputs, so
    * that values known at preview (roles, audiences) show while others are still unknown.
@@ -200,6 +207,46 @@ export class SpireFederation extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    if (m.openziti !== undefined) {
+      const z = m.openziti;
+      const root = this.certManager.rootPrivateKeyPem;
+      this.openziti = new OpenZitiFederation(
+        `${name}-openziti`,
+        {
+          connection: {
+            controllerUrl: z.controllerUrl,
+            username: z.username,
+            password: z.password,
+            caPem: z.controllerCaPem,
+          },
+          caName: z.caName,
+          x509: z.x509,
+          jwt: z.jwt,
+          audience: z.audience,
+          issuerUrl: m.oidc.issuerUrl,
+          jwksUri: m.oidc.jwksUri,
+          rootCaPem: this.certManager.rootCertificatePem,
+          verification: root
+            ? { mode: "sign", caPrivateKeyPem: root }
+            : z.verificationCertPem
+              ? { mode: "pem", certPem: z.verificationCertPem }
+              : { mode: "none" },
+          identities: m.workloads.flatMap((w) =>
+            w.openziti
+              ? [
+                  {
+                    name: w.name,
+                    spiffeId: w.spiffeId,
+                    roleAttributes: w.openziti.roleAttributes,
+                    admin: w.openziti.admin,
+                  },
+                ]
+              : [],
+          ),
+        },
+        { parent: this },
+      );
+    }
     this.federation = {};
     for (const w of m.workloads) {
       const entry: WorkloadFederationOutputs = {};
@@ -208,6 +255,8 @@ export class SpireFederation extends pulumi.ComponentResource {
       if (w.azure && this.entra) entry.azure = this.entra.logins[w.azure.identity];
       const gcpLogin = this.gcp?.logins[w.name];
       if (gcpLogin) entry.gcp = gcpLogin;
+      const zitiFile = this.openziti?.identityFiles[w.name];
+      if (zitiFile) entry.openziti = zitiFile;
       this.federation[w.name] = entry;
     }
 

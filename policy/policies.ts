@@ -29,6 +29,7 @@ export const TYPES = {
   helmRelease: "kubernetes:helm.sh/v3:Release",
   clusterSpiffeId: "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID",
   tlsKey: "tls:index/privateKey:PrivateKey",
+  zitiCa: "pulumi-nodejs:dynamic/openziti:Ca",
 } as const;
 
 type Props = Record<string, unknown>;
@@ -484,6 +485,35 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
         report(`SPIRE caKeyType ${caKeyType} is weaker than RSA ${minRsaBits}`);
       if (!m && !["ec-p256", "ec-p384"].includes(caKeyType))
         report(`SPIRE caKeyType ${caKeyType} is not a known strong key type`);
+    },
+  }),
+  resourcePolicy({
+    name: "openziti-ca",
+    description:
+      "OpenZiti CA: authentication on, auto- and OTT-enrollment off, external IDs from the spiffe:// URI SAN.",
+    severity: "high",
+    enforcementLevel: "mandatory",
+    types: [TYPES.zitiCa],
+    check: (props, _args, report) => {
+      const body = obj(props.body);
+      if (body.isAuthEnabled !== true)
+        report("isAuthEnabled is not true: SPIFFE certificates could not authenticate");
+      if (body.isAutoCaEnrollmentEnabled !== false) {
+        report(
+          "isAutoCaEnrollmentEnabled is not false: any SVID holder could enroll a new identity",
+        );
+      }
+      if (body.isOttCaEnrollmentEnabled !== false) report("isOttCaEnrollmentEnabled is not false");
+      const claim = obj(body.externalIdClaim);
+      if (
+        claim.location !== "SAN_URI" ||
+        claim.matcher !== "SCHEME" ||
+        claim.matcherCriteria !== "spiffe"
+      ) {
+        report(
+          `externalIdClaim ${JSON.stringify(claim)} does not read the spiffe:// URI SAN (location SAN_URI, matcher SCHEME, criteria "spiffe")`,
+        );
+      }
     },
   }),
   {

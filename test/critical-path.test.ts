@@ -1,7 +1,7 @@
 /** The deploy critical path the benchmark reports: computed from the plan's dependency graph. */
 import { describe, expect, it } from "vitest";
 import { criticalPaths, generatedStack, longestChain } from "../tools/bench";
-import { planStack } from "../tools/plan";
+import { planStack } from "./compiled";
 import type { PlanResource } from "../tools/plan-types";
 import { parse } from "yaml";
 
@@ -67,6 +67,6 @@ describe("generated stacks", () => {
     const ws = doc.config["spire-federation:workloads"];
     expect(ws).toHaveLength(3);
     for (const w of ws)
-      expect(Object.keys(w)).toEqual(expect.arrayContaining(["vault", "azure", "gcp"]));
+      expect(Object.keys(w)).toEqual(expect.arrayContaining(["vault", "azure", "gcp", "openziti"]));
   });
 });

@@ -242,6 +242,14 @@ describe("prod stack: all three relying parties", () => {
     expect(fed["orders-worker"]).toEqual({
       vault: { role: "orders-worker", loginPath: "auth/spire-jwt/login", audience: "vault" },
       azure: fakeIdentity("spire-federation-entra-orders-worker"),
+      openziti: {
+        ztAPI: "https://ziti.prod.example.com:1280",
+        id: {
+          cert: "file:///run/spiffe/certs/svid.pem",
+          key: "file:///run/spiffe/certs/svid_key.pem",
+          ca: "file:///run/openziti/ca.pem",
+        },
+      },
     });
     expect(fed["batch-reports"].azure).toEqual(
       fakeIdentity("spire-federation-entra-finance-reporting"),

@@ -48,3 +48,32 @@ export async function makeCertificate(opts: {
   });
   return { pem: cert.toString("pem"), keys };
 }
+
+/** PKCS#8 PEM of a WebCrypto private key. */
+export async function pkcs8Pem(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END PRIVATE KEY-----\n`;
+}
+
+/** A test CA and a server certificate for 127.0.0.1 signed by it: for HTTPS servers on loopback. */
+export async function makeLoopbackServerCredentials(): Promise<{
+  caPem: string;
+  keyPem: string;
+  certPem: string;
+}> {
+  const ca = await makeCertificate({ subject: "CN=loopback test CA", ca: true });
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: "0a" + Math.floor(Math.random() * 1e9).toString(16),
+    subject: "CN=127.0.0.1",
+    issuer: "CN=loopback test CA",
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 3600_000),
+    signingAlgorithm: alg,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }])],
+  });
+  return { caPem: ca.pem, keyPem: await pkcs8Pem(keys.privateKey), certPem: leaf.toString("pem") };
+}

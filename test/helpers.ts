@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { prepareProgram } from "../program";
-import { runProgram, type PlannedResource, type ProgramRun } from "../tools/harness";
+import type { PlannedResource, ProgramRun } from "../tools/harness";
+import { prepareProgram, runProgram } from "./compiled";
 import { loadStackConfig } from "../tools/stack-config";
 
 export const ROOT = path.resolve(__dirname, "..");

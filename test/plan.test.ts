@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { formatTree, parseArgs, planStack, type Plan } from "../tools/plan";
+import { formatTree, parseArgs, type Plan } from "../tools/plan";
+import { planStack } from "./compiled";
 import { stackConfigFromYaml, SECRET_PLACEHOLDER } from "../tools/stack-config";
 import { ROOT } from "./helpers";
 

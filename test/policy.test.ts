@@ -12,7 +12,8 @@ import type {
 } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { policies, TYPES } from "../policy/policies";
-import { planStack, type Plan } from "../tools/plan";
+import { type Plan } from "../tools/plan";
+import { planStack } from "./compiled";
 import {
   effectiveConfig,
   formatViolations,
@@ -508,6 +509,45 @@ describe("SPIRE release rules", () => {
     expect(
       await stackViolations("clusterspiffeid-waits-on-spire", [spire, crds, id(["crds"])]),
     ).toEqual(["id does not wait on the spire release"]);
+  });
+});
+
+describe("OpenZiti rules", () => {
+  it("openziti-ca", async () => {
+    const body = {
+      name: "spire",
+      isAuthEnabled: true,
+      isAutoCaEnrollmentEnabled: false,
+      isOttCaEnrollmentEnabled: false,
+      externalIdClaim: {
+        location: "SAN_URI",
+        matcher: "SCHEME",
+        matcherCriteria: "spiffe",
+        parser: "NONE",
+        parserCriteria: "",
+        index: 0,
+      },
+    };
+    expect(await violations("openziti-ca", TYPES.zitiCa, { kind: "ca", body })).toEqual([]);
+    expect(
+      await violations("openziti-ca", "pulumi-nodejs:dynamic/openziti:Identity", { body: {} }),
+    ).toEqual([]);
+    expect(
+      await violations("openziti-ca", TYPES.zitiCa, {
+        body: {
+          ...body,
+          isAuthEnabled: false,
+          isAutoCaEnrollmentEnabled: true,
+          isOttCaEnrollmentEnabled: true,
+          externalIdClaim: { location: "COMMON_NAME", matcher: "ALL" },
+        },
+      }),
+    ).toEqual([
+      "isAuthEnabled is not true: SPIFFE certificates could not authenticate",
+      "isAutoCaEnrollmentEnabled is not false: any SVID holder could enroll a new identity",
+      "isOttCaEnrollmentEnabled is not false",
+      'externalIdClaim {"location":"COMMON_NAME","matcher":"ALL"} does not read the spiffe:// URI SAN (location SAN_URI, matcher SCHEME, criteria "spiffe")',
+    ]);
   });
 });
 

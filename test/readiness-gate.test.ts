@@ -5,17 +5,9 @@
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { webcrypto } from "node:crypto";
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GATE_SCRIPT } from "../components/federation/readiness-gate";
-import { makeCertificate } from "./fixtures";
-
-async function pkcs8Pem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END PRIVATE KEY-----\n`;
-}
+import { makeLoopbackServerCredentials } from "./fixtures";
 
 /** Runs the gate; resolves with exit code and output. */
 function runGate(
@@ -42,35 +34,16 @@ describe("OIDC readiness gate", () => {
   let requests = 0;
 
   beforeAll(async () => {
-    const ca = await makeCertificate({ subject: "CN=gate test CA", ca: true });
-    caPem = ca.pem;
-    const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-    const keys = (await webcrypto.subtle.generateKey(alg, true, [
-      "sign",
-      "verify",
-    ])) as CryptoKeyPair;
-    const leaf = await x509.X509CertificateGenerator.create({
-      serialNumber: "0a",
-      subject: "CN=127.0.0.1",
-      issuer: "CN=gate test CA",
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 3600_000),
-      signingAlgorithm: alg,
-      publicKey: keys.publicKey,
-      signingKey: ca.keys.privateKey,
-      extensions: [new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }])],
+    const creds = await makeLoopbackServerCredentials();
+    caPem = creds.caPem;
+    server = createServer({ key: creds.keyPem, cert: creds.certPem }, (req, res) => {
+      requests++;
+      const [status, body] = answers.shift() ?? [404, "{}"];
+      res.writeHead(req.url === "/.well-known/openid-configuration" ? status : 404, {
+        "content-type": "application/json",
+      });
+      res.end(body);
     });
-    server = createServer(
-      { key: await pkcs8Pem(keys.privateKey), cert: leaf.toString("pem") },
-      (req, res) => {
-        requests++;
-        const [status, body] = answers.shift() ?? [404, "{}"];
-        res.writeHead(req.url === "/.well-known/openid-configuration" ? status : 404, {
-          "content-type": "application/json",
-        });
-        res.end(body);
-      },
-    );
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -3,8 +3,8 @@
  * the bench markers in README.md.
  *
  * - plan wall time of each stack in stacks/ (the compiled CLI, median of several runs);
- * - scaling: generated stacks with 10, 100 and 1000 workloads, each with Vault, Azure and Google
- *   Cloud grants: resource count, plan time, time per resource;
+ * - scaling: generated stacks with 10, 100 and 1000 workloads, each with Vault, Azure, Google
+ *   Cloud and OpenZiti grants: resource count, plan time, time per resource;
  * - deploy critical path: the longest chain of resources in each stack's dependency graph, next to
  *   the longest chain that data dependencies and the relying parties' ordering rules require.
  */
@@ -40,7 +40,7 @@ function timePlan(stack: string, stacksDir: string): { seconds: number; plan: Pl
   return { seconds, plan: JSON.parse(readFileSync(out, "utf8")) as Plan };
 }
 
-/** A stack config with `n` workloads, each with Vault, Azure and Google Cloud grants. */
+/** A stack config with `n` workloads, each with Vault, Azure, Google Cloud and OpenZiti grants. */
 export function generatedStack(n: number): string {
   const sub = "3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93";
   const workloads = Array.from({ length: n }, (_, i) => ({
@@ -57,6 +57,7 @@ export function generatedStack(n: number): string {
       ],
     },
     gcp: { roles: [{ role: "roles/storage.objectViewer" }] },
+    openziti: { roleAttributes: [`team-${i % 50}`] },
   }));
   return stringify({
     config: {
@@ -112,6 +113,12 @@ const REQUIRED_ORDER: Record<string, string[]> = {
   ],
   // IAM principals name the pool
   "gcp:projects/iAMMember:IAMMember": ["gcp:iam/workloadIdentityPool:WorkloadIdentityPool"],
+  // OpenZiti: identities authenticate through the CA only once it is verified
+  "pulumi-nodejs:dynamic/openziti:Identity": [
+    "pulumi-nodejs:dynamic/openziti:Ca",
+    "pulumi-nodejs:dynamic/openziti:CaVerification",
+  ],
+  "pulumi-nodejs:dynamic/openziti:CaVerification": ["pulumi-nodejs:dynamic/openziti:Ca"],
 };
 
 /** Longest chain (by resource count) in the graph given by `edges` (resource → what it waits on). */
@@ -263,7 +270,7 @@ function writeReadmeTable(r: BenchResults): void {
         `| ${s.stack} | ${s.resources} | ${s.medianSeconds.toFixed(2)} s | ${s.criticalPath.length}: ${s.criticalPath.join(" → ")} | ${s.requiredPath.length}${s.unjustifiedEdges.length ? ` (${s.unjustifiedEdges.length} unneeded edges)` : " (same)"} |`,
     ),
     "",
-    "| workloads (Vault + Azure + GCP each) | resources | plan time | per resource |",
+    "| workloads (Vault + Azure + GCP + OpenZiti each) | resources | plan time | per resource |",
     "| --- | --- | --- | --- |",
     ...r.scaling.map(
       (s) =>

@@ -158,6 +158,10 @@ export async function runProgram(
     req.getPropertydependenciesMap().forEach((value, key) => {
       propertyDependencies[key] = value.getUrnsList();
     });
+    if (req.getType().startsWith("pulumi-nodejs:dynamic")) {
+      // The serialized provider code: noise in a plan, and identical for every resource.
+      raw.__provider = "[dynamic provider]";
+    }
     const entry: Omit<PlannedResource, "urn"> = {
       type: req.getType(),
       name: req.getName(),

@@ -1,0 +1,290 @@
+/**
+ * OpenZiti federation: the SPIRE root as a verified third-party CA (X.509 path) and SPIRE's OIDC
+ * issuer as an external JWT signer (JWT path), an auth policy that admits them, and one identity
+ * per workload whose externalId is its SPIFFE ID.
+ *
+ * What the controller enforces, and how this component meets it:
+ * - a CA authenticates only once `isAuthEnabled` and verified: verification posts a certificate
+ *   whose CN is the CA's verificationToken, signed directly by the CA's certificate (generated
+ *   root: made here with @pulumi/tls; existing ClusterIssuer: a PEM the operator supplies);
+ * - the externalIdClaim reads the SPIFFE ID from the client certificate's URI SAN
+ *   (SAN_URI + SCHEME "spiffe"; SAN_URI allows only ALL or SCHEME);
+ * - enrollment through the CA (auto, OTT) stays off: identities are created here;
+ * - external JWT signers match `iss` exactly (unique per controller) and map `sub` to externalId.
+ * Order: CA → verification → identities.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { ZitiConnection } from "./openziti-api";
+import { SVID_CERT_PATH, SVID_KEY_PATH } from "./paths";
+import { ZitiEntity, zitiNameProblem, type ExternalIdClaim } from "./openziti-provider";
+
+/** Where workloads find the controller's CA bundle (mount `controllerCaPem` there). */
+export const ZITI_CONTROLLER_CA_PATH = "/run/openziti/ca.pem";
+
+/** The externalIdClaim for SPIFFE X509-SVIDs: the `spiffe://` URI SAN, verbatim. */
+export const SPIFFE_EXTERNAL_ID_CLAIM: ExternalIdClaim = {
+  location: "SAN_URI",
+  matcher: "SCHEME",
+  matcherCriteria: "spiffe",
+  parser: "NONE",
+  parserCriteria: "",
+  index: 0,
+};
+
+/** How the CA gets verified. */
+export type ZitiVerification =
+  | {
+      /** Sign the verification certificate here with the generated root's key. */
+      mode: "sign";
+      /** The root's private key (secret). */
+      caPrivateKeyPem: pulumi.Input<string>;
+    }
+  | {
+      /** Use a certificate the operator made (CN = the verification token) with the external CA. */
+      mode: "pem";
+      /** Its PEM. */
+      certPem: string;
+    }
+  | { /** Leave the CA unverified (it cannot authenticate until verified). */ mode: "none" };
+
+/** One workload identity. */
+export interface ZitiIdentityArgs {
+  /** Identity name (the workload name). */
+  name: string;
+  /** The SPIFFE ID, set as externalId. */
+  spiffeId: string;
+  /** Role attributes for service and router policies. */
+  roleAttributes: string[];
+  /** Admin identity. */
+  admin: boolean;
+}
+
+/** Arguments of {@link OpenZitiFederation}. */
+export interface OpenZitiFederationArgs {
+  /** Controller URL and admin credentials (the password a secret). */
+  connection: {
+    /** Controller base URL. */
+    controllerUrl: string;
+    /** Admin user. */
+    username: string;
+    /** Its password. */
+    password: pulumi.Input<string>;
+    /** CA bundle of the controller's certificate, when not publicly trusted. */
+    caPem?: string;
+  };
+  /** Name of the CA (and prefix of the signer and auth policy). */
+  caName: string;
+  /** Register the SPIRE root as a CA. */
+  x509: boolean;
+  /** Register SPIRE's issuer as an external JWT signer. */
+  jwt: boolean;
+  /** The audience JWT-SVIDs for OpenZiti carry. */
+  audience: string;
+  /** The OIDC issuer URL. */
+  issuerUrl: string;
+  /** The JWKS URI. */
+  jwksUri: string;
+  /** PEM of the root CA. */
+  rootCaPem: pulumi.Input<string>;
+  /** How to verify the CA. */
+  verification: ZitiVerification;
+  /** The identities. */
+  identities: ZitiIdentityArgs[];
+}
+
+/** The identity file a tunneler or SDK loads. */
+export interface ZitiIdentityFile {
+  /** Controller URL. */
+  ztAPI: string;
+  /** Certificate, key and CA bundle locations. */
+  id: { cert: string; key: string; ca: string };
+}
+
+/** Problems with the args, each as a sentence; empty when they are usable. */
+export function openZitiArgsProblems(args: OpenZitiFederationArgs): string[] {
+  const problems: string[] = [];
+  if (!args.x509 && !args.jwt) problems.push("enable the x509 path, the jwt path or both");
+  const n = zitiNameProblem(args.caName);
+  if (n) problems.push(`CA name ${JSON.stringify(args.caName)} ${n}`);
+  const names = new Set<string>();
+  const ids = new Map<string, string>();
+  for (const i of args.identities) {
+    const p = zitiNameProblem(i.name);
+    if (p) problems.push(`identity name ${JSON.stringify(i.name)} ${p}`);
+    if (names.has(i.name)) problems.push(`identity name ${i.name} is used twice`);
+    names.add(i.name);
+    const other = ids.get(i.spiffeId);
+    if (other)
+      problems.push(`identities ${other} and ${i.name} share the external ID ${i.spiffeId}`);
+    ids.set(i.spiffeId, i.name);
+  }
+  return problems;
+}
+
+/** The identity file for one workload, with the files a spiffe-helper sidecar writes. */
+export function zitiIdentityFile(controllerUrl: string): ZitiIdentityFile {
+  return {
+    ztAPI: controllerUrl,
+    id: {
+      cert: `file://${SVID_CERT_PATH}`,
+      key: `file://${SVID_KEY_PATH}`,
+      ca: `file://${ZITI_CONTROLLER_CA_PATH}`,
+    },
+  };
+}
+
+/** The CA, its verification, the JWT signer, the auth policy and the identities. */
+export class OpenZitiFederation extends pulumi.ComponentResource {
+  /** The CA, on the X.509 path. */
+  readonly ca?: ZitiEntity;
+  /** Its verification, when made. */
+  readonly verification?: ZitiEntity;
+  /** The external JWT signer, on the JWT path. */
+  readonly jwtSigner?: ZitiEntity;
+  /** The auth policy identities use, on the JWT path. */
+  readonly authPolicy?: ZitiEntity;
+  /** Identities by workload name. */
+  readonly identities: Record<string, ZitiEntity>;
+  /** The token to sign when the operator verifies the CA (existing ClusterIssuer). */
+  readonly verificationToken?: pulumi.Output<string | undefined>;
+  /** Identity files by workload name. */
+  readonly identityFiles: Record<string, ZitiIdentityFile>;
+
+  constructor(name: string, args: OpenZitiFederationArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = openZitiArgsProblems(args);
+    if (problems.length > 0) throw new Error(`OpenZitiFederation ${name}: ${problems.join("; ")}`);
+    super("spire-federation:federation:OpenZiti", name, {}, opts);
+
+    const connection = pulumi.secret(
+      pulumi.output(args.connection).apply((c): ZitiConnection => ({ ...c })),
+    );
+    let identitiesAfter: pulumi.Resource[] = [];
+
+    if (args.x509) {
+      this.ca = new ZitiEntity(
+        `${name}-ca`,
+        {
+          kind: "ca",
+          connection,
+          body: {
+            name: args.caName,
+            certPem: args.rootCaPem,
+            isAuthEnabled: true,
+            isAutoCaEnrollmentEnabled: false,
+            isOttCaEnrollmentEnabled: false,
+            identityRoles: [],
+            externalIdClaim: { ...SPIFFE_EXTERNAL_ID_CLAIM },
+          },
+        },
+        { parent: this },
+      );
+      this.verificationToken = this.ca.verificationToken;
+      identitiesAfter = [this.ca];
+
+      let certPem: pulumi.Input<string> | undefined;
+      const v = args.verification;
+      if (v.mode === "sign") {
+        const key = new tls.PrivateKey(
+          `${name}-verify-key`,
+          { algorithm: "ECDSA", ecdsaCurve: "P256" },
+          { parent: this },
+        );
+        const csr = new tls.CertRequest(
+          `${name}-verify-csr`,
+          {
+            privateKeyPem: key.privateKeyPem,
+            subject: { commonName: this.ca.verificationToken.apply((t) => t ?? "") },
+          },
+          { parent: this },
+        );
+        certPem = new tls.LocallySignedCert(
+          `${name}-verify-cert`,
+          {
+            certRequestPem: csr.certRequestPem,
+            caCertPem: args.rootCaPem,
+            caPrivateKeyPem: v.caPrivateKeyPem,
+            validityPeriodHours: 24,
+            allowedUses: ["digital_signature", "client_auth"],
+          },
+          { parent: this },
+        ).certPem;
+      } else if (v.mode === "pem") {
+        certPem = v.certPem;
+      }
+      if (certPem !== undefined) {
+        this.verification = new ZitiEntity(
+          `${name}-ca-verification`,
+          { kind: "caVerification", connection, body: { caId: this.ca.id, certPem } },
+          { parent: this, dependsOn: [this.ca] },
+        );
+        identitiesAfter = [this.verification];
+      }
+    }
+
+    if (args.jwt) {
+      this.jwtSigner = new ZitiEntity(
+        `${name}-jwt-signer`,
+        {
+          kind: "extJwtSigner",
+          connection,
+          body: {
+            name: `${args.caName}-jwt`,
+            enabled: true,
+            issuer: args.issuerUrl,
+            audience: args.audience,
+            jwksEndpoint: args.jwksUri,
+            claimsProperty: "sub",
+            useExternalId: true,
+          },
+        },
+        { parent: this },
+      );
+      this.authPolicy = new ZitiEntity(
+        `${name}-auth-policy`,
+        {
+          kind: "authPolicy",
+          connection,
+          body: {
+            name: `${args.caName}-spiffe`,
+            primary: {
+              cert: { allowed: args.x509, allowExpiredCerts: false },
+              extJwt: { allowed: true, allowedSigners: [this.jwtSigner.id] },
+              updb: {
+                allowed: false,
+                minPasswordLength: 5,
+                requireSpecialChar: false,
+                requireNumberChar: false,
+                requireMixedCase: false,
+                maxAttempts: 5,
+                lockoutDurationMinutes: 0,
+              },
+            },
+            secondary: { requireTotp: false, requireExtJwtSigner: null },
+          },
+        },
+        { parent: this },
+      );
+    }
+
+    this.identities = {};
+    this.identityFiles = {};
+    for (const i of args.identities) {
+      const body: Record<string, pulumi.Input<unknown>> = {
+        name: i.name,
+        type: "Default",
+        isAdmin: i.admin,
+        externalId: i.spiffeId,
+        roleAttributes: i.roleAttributes,
+      };
+      if (this.authPolicy) body.authPolicyId = this.authPolicy.id;
+      this.identities[i.name] = new ZitiEntity(
+        `${name}-identity-${i.name}`,
+        { kind: "identity", connection, body },
+        { parent: this, dependsOn: identitiesAfter },
+      );
+      this.identityFiles[i.name] = zitiIdentityFile(args.connection.controllerUrl);
+    }
+    this.registerOutputs({ identityFiles: this.identityFiles });
+  }
+}
