@@ -4,6 +4,9 @@ import { criticalPaths, generatedStack, longestChain } from "../tools/bench";
 import { planStack } from "./compiled";
 import type { PlanResource } from "../tools/plan-types";
 import { parse } from "yaml";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 
 const r = (name: string, deps: string[] = [], data: string[] = []): PlanResource => ({
   urn: name,
@@ -62,6 +65,16 @@ describe("the stacks' critical paths", () => {
 });
 
 describe("generated stacks", () => {
+  it("are valid stack config that plans", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gen-"));
+    writeFileSync(path.join(dir, "Pulumi.gen-3.yaml"), generatedStack(3));
+    const plan = await planStack("gen-3", dir);
+    const types = new Set(plan.resources.map((x) => x.type.split(":")[0]));
+    expect([...types]).toEqual(
+      expect.arrayContaining(["vault", "azure-native", "gcp", "pulumi-nodejs"]),
+    );
+  });
+
   it("have n workloads with Vault, Azure and GCP grants", () => {
     const doc = parse(generatedStack(3));
     const ws = doc.config["spire-federation:workloads"];

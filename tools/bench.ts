@@ -79,6 +79,12 @@ export function generatedStack(n: number): string {
         projectNumber: "123456789",
         poolId: "spiffe-bench",
       },
+      "spire-federation:openziti": {
+        controllerUrl: "https://ziti.bench.example.com",
+        username: "admin",
+        password: { secure: "v1:YmVuY2g=" },
+        jwt: true,
+      },
       "spire-federation:workloads": workloads,
     },
   });
