@@ -43,19 +43,7 @@ export function spireValuesArgs(
   };
 }
 
-/** What one workload needs to use its grants in each relying party. */
-export interface WorkloadFederation {
-  /** Vault role, login path and audience. */
-  vault?: VaultLogin;
-  /** Entra client, tenant and principal IDs. */
-  azure?: { clientId: string; tenantId: string; principalId: string };
-  /** Google Cloud principal, audiences and credential configurations. */
-  gcp?: GcpLogin;
-  /** The OpenZiti identity file a tunneler or SDK loads. */
-  openziti?: ZitiIdentityFile;
-}
-
-/** {@link WorkloadFederation} as outputs. */
+/** What one workload needs to use its grants in each relying party (outputs). */
 export interface WorkloadFederationOutputs {
   /** Vault role, login path and audience. */
   vault?: VaultLogin;
@@ -157,7 +145,6 @@ export class SpireFederation extends pulumi.ComponentResource {
     // Relying parties. Only Vault waits on the cluster (its backend fetches the discovery
     // document when written); Entra and Google Cloud take the issuer from config and the root
     // from the root of trust, so they deploy in parallel with Kubernetes.
-    const withVault = m.workloads.filter((w) => w.vault !== undefined);
     if (m.vault !== undefined) {
       this.vault = new VaultFederation(
         `${name}-vault`,
@@ -166,13 +153,9 @@ export class SpireFederation extends pulumi.ComponentResource {
           path: m.vault.path,
           discoveryCaPem: m.vault.discoveryCaPem,
           policies: m.vault.policies,
-          roles: withVault.map((w) => ({
-            name: w.name,
-            spiffeId: w.spiffeId,
-            audience: w.vault?.audience ?? "",
-            policies: w.vault?.policies ?? [],
-            tokenTtlSeconds: w.vault?.tokenTtlSeconds,
-          })),
+          roles: m.workloads.flatMap((w) =>
+            w.vault ? [{ name: w.name, spiffeId: w.spiffeId, ...w.vault }] : [],
+          ),
           waitFor: [this.spire.release],
         },
         { parent: this },

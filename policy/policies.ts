@@ -98,13 +98,13 @@ function spireReleasePolicy(
   },
 ): ResourceValidationPolicy {
   const { check, ...rest } = p;
-  return {
+  return resourcePolicy({
     ...rest,
-    validateResource: (args, report) => {
-      if (isSpireRelease(args.type, args.props))
-        check(spireChartSettings(args.props), args, report);
+    types: [TYPES.helmRelease],
+    check: (props, args, report) => {
+      if (isSpireRelease(args.type, props)) check(spireChartSettings(props), args, report);
     },
-  };
+  });
 }
 
 /** Every resource a resource waits on, directly or through others. */

@@ -175,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let plan: Plan;
   try {
-    plan = await planStack(args.stack, args.stacksDir ?? path.join(projectRoot(), "stacks"));
+    plan = await planStack(args.stack, args.stacksDir);
   } catch (e) {
     if (pulumi.RunError.isInstance(e)) {
       console.error(`error: ${e.message}`);

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
+import { rejectProblems } from "./args";
 
 /** The audience Entra expects in federated tokens. */
 export const ENTRA_AUDIENCE = "api://AzureADTokenExchange";
@@ -188,10 +189,7 @@ export class EntraFederation extends pulumi.ComponentResource {
   readonly logins: Record<string, EntraLogin>;
 
   constructor(name: string, args: EntraFederationArgs, opts?: pulumi.ComponentResourceOptions) {
-    const problems = entraArgsProblems(args);
-    if (problems.length > 0) {
-      throw new Error(`EntraFederation ${name}: ${problems.join("; ")}`);
-    }
+    rejectProblems("EntraFederation", name, entraArgsProblems(args));
     super("spire-federation:federation:Entra", name, {}, opts);
     this.identities = {};
     this.credentials = {};

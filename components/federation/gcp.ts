@@ -22,6 +22,7 @@ import {
   SVID_CERT_PATH,
   SVID_KEY_PATH,
 } from "./paths";
+import { rejectProblems } from "./args";
 
 /** Longest `google.subject`. */
 export const GCP_MAX_SUBJECT_LENGTH = 127;
@@ -203,10 +204,7 @@ export class GcpFederation extends pulumi.ComponentResource {
   readonly logins: Record<string, GcpLogin>;
 
   constructor(name: string, args: GcpFederationArgs, opts?: pulumi.ComponentResourceOptions) {
-    const problems = gcpArgsProblems(args);
-    if (problems.length > 0) {
-      throw new Error(`GcpFederation ${name}: ${problems.join("; ")}`);
-    }
+    rejectProblems("GcpFederation", name, gcpArgsProblems(args));
     super("spire-federation:federation:Gcp", name, {}, opts);
     const td = args.trustDomain;
 

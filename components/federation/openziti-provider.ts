@@ -180,14 +180,16 @@ function computed(kind: ZitiEntityKind, server: Record<string, unknown> | undefi
 export const zitiProvider: pulumi.dynamic.ResourceProvider = {
   diff(_id: string, olds: ZitiState, news: ZitiState) {
     const changed = changedKeys(olds.body ?? {}, news.body ?? {});
-    const replaces = changed.filter((k) => IMMUTABLE[news.kind].includes(k));
-    // A CA verified behind our back... or unverified: a verification must be made again.
+    const replaces = changed
+      .filter((k) => IMMUTABLE[news.kind].includes(k))
+      .map((k) => `body.${k}`);
+    // A CA found unverified (e.g. replaced behind our back): the verification is made again.
     if (news.kind === "caVerification" && olds.isVerified === false) replaces.push("isVerified");
     if (olds.kind !== news.kind) replaces.push("kind");
     const connectionChanged = !same(olds.connection, news.connection);
     return Promise.resolve({
       changes: changed.length > 0 || replaces.length > 0 || connectionChanged,
-      replaces: replaces.map((k) => (k === "kind" || k === "isVerified" ? k : `body.${k}`)),
+      replaces,
       deleteBeforeReplace: true,
     });
   },

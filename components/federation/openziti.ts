@@ -18,6 +18,7 @@ import * as tls from "@pulumi/tls";
 import type { ZitiConnection } from "./openziti-api";
 import { SVID_CERT_PATH, SVID_KEY_PATH } from "./paths";
 import { ZitiEntity, zitiNameProblem, type ExternalIdClaim } from "./openziti-provider";
+import { rejectProblems } from "./args";
 
 /** Where workloads find the controller's CA bundle (mount `controllerCaPem` there). */
 export const ZITI_CONTROLLER_CA_PATH = "/run/openziti/ca.pem";
@@ -152,8 +153,7 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
   readonly identityFiles: Record<string, ZitiIdentityFile>;
 
   constructor(name: string, args: OpenZitiFederationArgs, opts?: pulumi.ComponentResourceOptions) {
-    const problems = openZitiArgsProblems(args);
-    if (problems.length > 0) throw new Error(`OpenZitiFederation ${name}: ${problems.join("; ")}`);
+    rejectProblems("OpenZitiFederation", name, openZitiArgsProblems(args));
     super("spire-federation:federation:OpenZiti", name, {}, opts);
 
     const connection = pulumi.secret(

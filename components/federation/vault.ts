@@ -12,6 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { oidcReadinessGate } from "./readiness-gate";
+import { rejectProblems } from "./args";
 
 /** Default mount path of the JWT auth backend. */
 export const DEFAULT_VAULT_PATH = "spire-jwt";
@@ -109,10 +110,7 @@ export class VaultFederation extends pulumi.ComponentResource {
   readonly logins: Record<string, VaultLogin>;
 
   constructor(name: string, args: VaultFederationArgs, opts?: pulumi.ComponentResourceOptions) {
-    const problems = vaultArgsProblems(args);
-    if (problems.length > 0) {
-      throw new Error(`VaultFederation ${name}: ${problems.join("; ")}`);
-    }
+    rejectProblems("VaultFederation", name, vaultArgsProblems(args));
     super("spire-federation:federation:Vault", name, {}, opts);
 
     this.gate = oidcReadinessGate(
