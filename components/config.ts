@@ -16,7 +16,7 @@ import {
   identityNameProblem,
   isAzureScope,
   roleDefinitionGuid,
-} from "./federation/entra";
+} from "./federation/azure/component";
 import {
   DEFAULT_GCP_OIDC_PROVIDER_ID,
   DEFAULT_GCP_X509_PROVIDER_ID,
@@ -24,15 +24,15 @@ import {
   gcpIdProblem,
   gcpRoleProblem,
   type GcpPoolSettings,
-} from "./federation/gcp";
+} from "./federation/gcp/component";
 import {
   DEFAULT_VAULT_AUDIENCE,
   DEFAULT_VAULT_PATH,
   vaultNameProblem,
   vaultPathProblem,
-} from "./federation/vault";
+} from "./federation/vault/component";
 import { parseDuration } from "./duration";
-import { zitiNameProblem } from "./federation/openziti-provider";
+import { zitiNameProblem } from "./federation/openziti/provider";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
 
 /** The Pulumi config namespace of this package (the project name). */

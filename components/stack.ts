@@ -6,10 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "./cert-manager";
 import type { StackModel } from "./config";
-import { EntraFederation, type EntraIdentityArgs, type EntraLogin } from "./federation/entra";
-import { GcpFederation, type GcpLogin } from "./federation/gcp";
-import { OpenZitiFederation, type ZitiIdentityFile } from "./federation/openziti";
-import { VaultFederation, type VaultLogin } from "./federation/vault";
+import { EntraFederation, type EntraIdentityArgs, type EntraLogin } from "./federation/azure/component";
+import { GcpFederation, type GcpLogin } from "./federation/gcp/component";
+import { OpenZitiFederation, type ZitiIdentityFile } from "./federation/openziti/component";
+import { VaultFederation, type VaultLogin } from "./federation/vault/component";
 import { Spire, type SpireValuesArgs } from "./spire";
 
 /** Arguments of {@link SpireFederation}. */

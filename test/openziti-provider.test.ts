@@ -12,14 +12,14 @@ import {
   getEntity,
   ZitiApiError,
   type ZitiConnection,
-} from "../components/federation/openziti-api";
+} from "../components/federation/openziti/api";
 import {
   bodyProblems,
   externalIdClaimProblems,
   zitiProvider,
   type ZitiState,
-} from "../components/federation/openziti-provider";
-import { SPIFFE_EXTERNAL_ID_CLAIM, openZitiArgsProblems } from "../components/federation/openziti";
+} from "../components/federation/openziti/provider";
+import { SPIFFE_EXTERNAL_ID_CLAIM, openZitiArgsProblems } from "../components/federation/openziti/component";
 import { makeCertificate, makeLoopbackServerCredentials } from "./fixtures";
 import { ZitiTestController } from "./ziti-server";
 

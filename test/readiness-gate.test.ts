@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GATE_SCRIPT } from "../components/federation/readiness-gate";
+import { GATE_SCRIPT } from "../components/federation/vault/gate";
 import { makeLoopbackServerCredentials } from "./fixtures";
 
 /** Runs the gate; resolves with exit code and output. */

@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
-import { rejectProblems } from "./args";
+import { rejectProblems } from "../args";
 
 /** The audience Entra expects in federated tokens. */
 export const ENTRA_AUDIENCE = "api://AzureADTokenExchange";

@@ -11,8 +11,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { oidcReadinessGate } from "./readiness-gate";
-import { rejectProblems } from "./args";
+import { oidcReadinessGate } from "./gate";
+import { rejectProblems } from "../args";
 
 /** Default mount path of the JWT auth backend. */
 export const DEFAULT_VAULT_PATH = "spire-jwt";

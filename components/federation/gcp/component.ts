@@ -21,8 +21,8 @@ import {
   GCP_JWT_SVID_PATH,
   SVID_CERT_PATH,
   SVID_KEY_PATH,
-} from "./paths";
-import { rejectProblems } from "./args";
+} from "../paths";
+import { rejectProblems } from "../args";
 
 /** Longest `google.subject`. */
 export const GCP_MAX_SUBJECT_LENGTH = 127;
