@@ -53,6 +53,7 @@ function loadModel(): StackModel {
     return parseStackConfig(raw, {
       secretKeys,
       azureSubscriptionId: new pulumi.Config("azure-native").get("subscriptionId"),
+      providerConfig: { "vault:address": new pulumi.Config("vault").get("address") },
     });
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -83,6 +84,7 @@ export function prepareProgram(): () => ProgramOutputs {
       rootCaPem: stack.rootCaPem,
       workloads: stack.workloads,
       federation: stack.federation,
+      ...(stack.workloadFiles ? { workloadFiles: stack.workloadFiles.outputs } : {}),
       ...stack.extraOutputs,
     };
   };

@@ -20,6 +20,7 @@ import {
   httpsUrl,
   labelMap,
   pemCertificate,
+  ruled,
   secureString,
 } from "./config-fields";
 import { parseDuration } from "./duration";
@@ -31,6 +32,12 @@ import {
 } from "./federation/registry";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
+import {
+  certDirProblem,
+  DEFAULT_CERT_DIR,
+  DEFAULT_HELPER_IMAGE,
+  helperImageProblem,
+} from "./workload/rules";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
 
@@ -199,6 +206,11 @@ const coreSchemas = {
       .optional(),
   }),
   workloads: z.array(z.unknown(), { error: "must be a list of workloads" }),
+  workloadFiles: z.strictObject({
+    enabled: z.boolean({ error: "must be true or false" }).optional(),
+    helperImage: ruled(helperImageProblem).optional(),
+    certDir: ruled(certDirProblem).optional(),
+  }),
 } as const;
 
 const workloadCoreShape = {
@@ -207,6 +219,7 @@ const workloadCoreShape = {
   serviceAccount: dnsSubdomain,
   spiffeIdPath: z.string().optional(),
   podLabels: labelMap.optional(),
+  files: z.boolean({ error: "must be true or false" }).optional(),
 };
 
 /** A workload's schema: the core fields plus one optional grant per relying party. */
@@ -239,6 +252,8 @@ export interface ParseOptions {
   secretKeys?: ReadonlySet<string>;
   /** `azure-native:subscriptionId` from the stack config (needed by the `azure` block). */
   azureSubscriptionId?: string;
+  /** Other config values of other namespaces that blocks read, e.g. `vault:address`. */
+  providerConfig?: Readonly<Record<string, string | undefined>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,6 +371,7 @@ export function parseStackConfig(
   const certManager = get("certManager", coreSchemas.certManager) ?? {};
   const spire = raw.spire === undefined ? {} : get("spire", coreSchemas.spire);
   const workloadList = get("workloads", coreSchemas.workloads);
+  const workloadFiles = get("workloadFiles", coreSchemas.workloadFiles) ?? {};
 
   // Cross-field rules read each field on its own, so that one bad field in a section does not
   // hide another rule's problem in the same section.
@@ -470,6 +486,7 @@ export function parseStackConfig(
       serviceAccount: w.serviceAccount,
       spiffeId,
       podLabels: w.podLabels ?? {},
+      files: (workloadFiles.enabled ?? true) && (w.files ?? true),
     };
     workloads.push(workload);
     for (const p of parties) {
@@ -482,6 +499,10 @@ export function parseStackConfig(
   });
 
   // Each relying party's own rules, then the needs the core checks once for all of them.
+  const providerConfig = {
+    ...options.providerConfig,
+    "azure-native:subscriptionId": options.azureSubscriptionId,
+  };
   const oidcTls = oidc === undefined ? undefined : oidcTlsModel(oidc.tls);
   for (const p of parties) {
     const block = blocks.get(p.key);
@@ -492,7 +513,7 @@ export function parseStackConfig(
       core: { trustDomain, caMode: ca?.mode, caKeyType, oidcTls },
       grants: partyGrants,
       secretKeys: options.secretKeys,
-      providerConfig: { "azure-native:subscriptionId": options.azureSubscriptionId },
+      providerConfig,
       report: (path, message) => problems.add(path, message),
       reportOther: (fullKey, message) => problems.lines.push(`${fullKey}: ${message}`),
     });
@@ -526,7 +547,6 @@ export function parseStackConfig(
   }
 
   const issuerUrl = `https://${oidc.host}`;
-  const providerConfig = { "azure-native:subscriptionId": options.azureSubscriptionId };
   const model: StackModel = {
     trustDomain,
     clusterName,
@@ -575,6 +595,11 @@ export function parseStackConfig(
         organization: spire.caSubject?.organization ?? "SPIFFE",
         commonName: spire.caSubject?.commonName ?? trustDomain,
       },
+    },
+    workloadFiles: {
+      enabled: workloadFiles.enabled ?? true,
+      helperImage: workloadFiles.helperImage ?? DEFAULT_HELPER_IMAGE,
+      certDir: workloadFiles.certDir ?? DEFAULT_CERT_DIR,
     },
     workloads,
   };

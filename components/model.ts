@@ -48,6 +48,21 @@ export interface CoreWorkload {
   spiffeId: string;
   /** Extra pod labels that select the workload's pods. */
   podLabels: Record<string, string>;
+  /**
+   * Whether the package writes this workload's ConfigMap and pod patch: false when
+   * `workloadFiles.enabled` is false or the workload sets `files: false`.
+   */
+  files: boolean;
+}
+
+/** The workload's half: the spiffe-helper sidecar, its ConfigMap and pod patch. */
+export interface WorkloadFilesModel {
+  /** Write a ConfigMap and a pod patch per workload. Default: true. */
+  enabled: boolean;
+  /** spiffe-helper image, pinned by tag or digest. Default: `ghcr.io/spiffe/spiffe-helper:0.11.0`. */
+  helperImage: string;
+  /** The helper's `cert_dir` in the pod. Default: `/run/spiffe/certs`. */
+  certDir: string;
 }
 
 /** OIDC discovery exposure. */
@@ -102,6 +117,8 @@ export interface CoreModel {
   certManager: { install: boolean; chartVersion: string; namespace: string };
   /** SPIRE settings with defaults applied. */
   spire: SpireModel;
+  /** The workload's half: what the package writes for each workload's pods. */
+  workloadFiles: WorkloadFilesModel;
   /** Workloads with their SPIFFE IDs (grants are added by the relying parties). */
   workloads: CoreWorkload[];
 }

@@ -12,7 +12,9 @@ import {
   type RelyingPartyKey,
   type RelyingPartyLogins,
 } from "./federation/registry";
+import { workloadPaths } from "./federation/paths";
 import { Spire, type SpireValuesArgs } from "./spire";
+import { WorkloadFiles, type WorkloadFilesEntry } from "./workload/component";
 
 /** Arguments of {@link SpireFederation}. */
 export interface SpireFederationArgs {
@@ -81,6 +83,11 @@ export class SpireFederation extends pulumi.ComponentResource {
    * that values known at preview (roles, audiences) show while others are still unknown.
    */
   readonly federation: Record<string, WorkloadFederationOutputs>;
+  /**
+   * Each workload's ConfigMaps and pod patch (absent when `workloadFiles.enabled` is false or no
+   * workload has files on).
+   */
+  readonly workloadFiles?: WorkloadFiles;
 
   constructor(name: string, args: SpireFederationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("spire-federation:index:SpireFederation", name, {}, opts);
@@ -151,6 +158,42 @@ export class SpireFederation extends pulumi.ComponentResource {
       for (const [workload, login] of Object.entries(built.logins)) {
         (this.federation[workload] as Record<string, unknown>)[party.key] = login;
       }
+    }
+
+    // The workload's half: what each workload's pods need to use the logins above. The files
+    // ConfigMaps wait on nothing; values that exist only after deploy (Azure's client ID) reach
+    // the env ConfigMaps as Outputs, so those wait on exactly the resources that make them.
+    const paths = workloadPaths(m.workloadFiles.certDir);
+    const withFiles: WorkloadFilesEntry[] = m.workloads
+      .filter((w) => w.files)
+      .map((w) => ({
+        name: w.name,
+        namespace: w.namespace,
+        contributions: parties.flatMap((party) => {
+          const grant = (w as unknown as Record<string, unknown>)[party.key];
+          const login = (this.federation[w.name] as Record<string, unknown>)[party.key];
+          if (party.workloadFiles === undefined || grant === undefined || login === undefined) {
+            return [];
+          }
+          const block = blocks[party.key];
+          return [
+            {
+              party: party.key,
+              ...party.workloadFiles({ core: m, block, workload: w, grant, login, paths }),
+            },
+          ];
+        }),
+      }));
+    if (withFiles.length > 0) {
+      this.workloadFiles = new WorkloadFiles(
+        `${name}-workload-files`,
+        {
+          helperImage: m.workloadFiles.helperImage,
+          certDir: m.workloadFiles.certDir,
+          workloads: withFiles,
+        },
+        { parent: this },
+      );
     }
 
     this.trustDomain = pulumi.output(m.trustDomain);

@@ -347,6 +347,7 @@ describe("parseStackConfig builds the model", () => {
         serviceAccount: "api",
         spiffeId: "spiffe://test.example.com/ns/shop/sa/api",
         podLabels: {},
+        files: true,
       },
       {
         name: "worker",
@@ -354,6 +355,7 @@ describe("parseStackConfig builds the model", () => {
         serviceAccount: "worker",
         spiffeId: "spiffe://test.example.com/ns/shop/sa/worker",
         podLabels: { app: "worker" },
+        files: true,
       },
     ]);
   });

@@ -244,10 +244,10 @@ describe("prod stack: all three relying parties", () => {
       azure: fakeIdentity("spire-federation-entra-orders-worker"),
       openziti: {
         ztAPI: "https://ziti.prod.example.com:1280",
+        // No controllerCaPem: the controller is publicly trusted, so no `ca` file is named.
         id: {
           cert: "file:///run/spiffe/certs/svid.pem",
           key: "file:///run/spiffe/certs/svid_key.pem",
-          ca: "file:///run/openziti/ca.pem",
         },
       },
     });

@@ -98,10 +98,10 @@ describe("prod: both paths, existing ClusterIssuer (operator verifies)", () => {
   it("outputs the identity file per workload", () => {
     expect((run.outputs.federation as any)["payments-api"].openziti).toEqual({
       ztAPI: "https://ziti.prod.example.com:1280",
+      // No controllerCaPem: the SDK verifies the controller with the system's roots.
       id: {
         cert: "file:///run/spiffe/certs/svid.pem",
         key: "file:///run/spiffe/certs/svid_key.pem",
-        ca: "file:///run/openziti/ca.pem",
       },
     });
     expect((run.outputs.federation as any).ledger.openziti).toBeUndefined();

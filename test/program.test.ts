@@ -48,10 +48,14 @@ describe("dev stack (generated root)", () => {
         `${CSID} spire-federation-spire-id-payments-api`,
         `${CSID} spire-federation-spire-id-orders-worker`,
         "spire-federation:federation:Vault spire-federation-vault",
+        "spire-federation:workload:WorkloadFiles spire-federation-workload-files",
+        "kubernetes:core/v1:ConfigMap spire-federation-workload-files-payments-api",
+        "kubernetes:core/v1:ConfigMap spire-federation-workload-files-orders-worker",
       ]),
     );
-    // 15 for the trust domain, 7 for Vault (component, gate, backend, 2 policies, 2 roles)
-    expect(run.resources).toHaveLength(22);
+    // 15 for the trust domain, 7 for Vault (component, gate, backend, 2 policies, 2 roles),
+    // 3 for the workload files (component, one ConfigMap per workload)
+    expect(run.resources).toHaveLength(25);
     expect(run.resources.filter((r) => r.type.startsWith("vault:"))).toHaveLength(5);
     const cm = find(run, "spire-federation:index:CertManager");
     const spire = find(run, "spire-federation:index:Spire");
@@ -230,6 +234,10 @@ describe("dev stack (generated root)", () => {
             audience: "vault-dev",
           },
         },
+      },
+      workloadFiles: {
+        "payments-api": expect.objectContaining({ configMap: "payments-api-spiffe" }),
+        "orders-worker": expect.objectContaining({ configMap: "orders-worker-spiffe" }),
       },
     });
     expect(new X509Certificate(run.outputs.rootCaPem as string).ca).toBe(true);

@@ -5,12 +5,14 @@
  * the stack and the policy pack iterate that list and never name a relying party.
  *
  * Data flows one way: raw config → `parse` (block, grants) → `check` (cross-field rules) →
- * model → `build` (the component) → logins (per-workload outputs).
+ * model → `build` (the component) → logins (per-workload outputs) → `workloadFiles` (what
+ * each workload's pods need on disk and in their environment to use the logins).
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "../model";
+import type { WorkloadPaths } from "./paths";
 
 /** A CrossGuard rule (resource or stack). */
 export type Policy = ResourceValidationPolicy | StackValidationPolicy;
@@ -105,6 +107,62 @@ export interface Built<L> {
   outputs?: Record<string, pulumi.Input<unknown>>;
 }
 
+/** A JWT-SVID the workload's spiffe-helper fetches and keeps fresh. */
+export interface WorkloadJwtSvid {
+  /** The audience: exactly the string the relying party checks. */
+  audience: string;
+  /** File name in the helper's `cert_dir` (`WorkloadPaths.certDir`), e.g. `vault.token`. */
+  fileName: string;
+}
+
+/** A configuration file the workload's ConfigMap provides. */
+export interface WorkloadConfigFile {
+  /** The content: configuration known at plan time, never a secret. */
+  content: string;
+  /**
+   * Absolute path in the workload container, when an output already names another place (e.g.
+   * a file inside `cert_dir`). Default: `<WorkloadPaths.configDir>/<ConfigMap key>`.
+   */
+  path?: string;
+}
+
+/**
+ * What one relying party needs in a workload's pods to use its grant. Every path in it, and in
+ * the login it is made from, must be one the helper writes or the ConfigMap provides; every
+ * audience must be exactly the one the relying party checks (a test holds both).
+ */
+export interface WorkloadContribution {
+  /** JWT-SVIDs the helper fetches, one per audience. */
+  jwtSvids?: WorkloadJwtSvid[];
+  /**
+   * Configuration files by ConfigMap key (`[-._a-zA-Z0-9]+`, starting with the party's key so
+   * that keys of different parties never clash).
+   */
+  files?: Record<string, WorkloadConfigFile>;
+  /**
+   * Environment the party's SDK reads. A plain string (known at plan time) goes into the pod
+   * patch as is; an Output (a value that exists only after deploy, e.g. Azure's client ID) goes
+   * into the workload's env ConfigMap, which the patch references. Never a secret.
+   */
+  env?: Record<string, pulumi.Input<string>>;
+}
+
+/** What the stack hands a relying party's `workloadFiles`: one workload with its grant. */
+export interface WorkloadFilesContext<B, G, L> {
+  /** The validated core model. */
+  core: CoreModel;
+  /** This relying party's block, with defaults applied. */
+  block: B;
+  /** The workload. */
+  workload: CoreWorkload;
+  /** Its grant, with defaults applied. */
+  grant: G;
+  /** Its login, as `build` returned it. */
+  login: L;
+  /** Where the helper writes and where the ConfigMap is mounted. */
+  paths: WorkloadPaths;
+}
+
 /**
  * One relying party. `BIn`/`GIn` are what its schemas parse, `B`/`G` the model with defaults,
  * `L` the per-workload login output.
@@ -130,6 +188,11 @@ export interface RelyingParty<K extends string, BIn, B, GIn, G, L> {
   grant(grant: GIn, workload: CoreWorkload, block: B): G;
   /** Builds the component and the per-workload logins. */
   build(name: string, ctx: BuildContext<B, G>, opts: pulumi.ComponentResourceOptions): Built<L>;
+  /**
+   * What a workload with this party's grant needs in its pods (JWT-SVIDs, configuration files,
+   * environment), derived from its login. Runs for each workload whose files are on.
+   */
+  workloadFiles?(ctx: WorkloadFilesContext<B, G, L>): WorkloadContribution;
   /**
    * For the core's `public-oidc-tls` rule: whether a planned resource of this relying party
    * fetches the discovery document or the JWKS itself (so it needs a publicly trusted endpoint).

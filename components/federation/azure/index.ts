@@ -12,11 +12,13 @@ import {
   checkAzure,
   type AzureGrant,
 } from "./schema";
+import { azureWorkloadFiles } from "./workload-files";
 
 export * from "./component";
 export * from "./policies";
 export * from "./rules";
 export * from "./schema";
+export * from "./workload-files";
 
 /** Groups workloads with Azure grants by identity: one credential each, grants deduplicated. */
 export function entraIdentities(
@@ -79,6 +81,7 @@ export const azure = defineRelyingParty({
       logins[workload.name] = component.logins[grant.identity];
     return { component, logins };
   },
+  workloadFiles: azureWorkloadFiles,
   fetchesIssuer: (type) => type === AZURE_TYPES.fic,
   policies: azurePolicies,
 });

@@ -17,10 +17,13 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  GCP_CERTIFICATE_CONFIG_PATH,
+  GCP_CERTIFICATE_CONFIG_FILE,
+  GCP_JWT_SVID_FILE,
   GCP_JWT_SVID_PATH,
-  SVID_CERT_PATH,
-  SVID_KEY_PATH,
+  inDir,
+  SVID_CERT_FILE,
+  SVID_DIR,
+  SVID_KEY_FILE,
 } from "../paths";
 import { rejectProblems } from "../args";
 import {
@@ -62,9 +65,9 @@ export function oidcCredentialConfig(audience: string, tokenPath = GCP_JWT_SVID_
 /**
  * The `external_account` credential configuration for an X509-SVID (mTLS to Google's STS): the
  * certificate source reads Google's certificate configuration, and the trust chain (SPIRE's
- * intermediates after the leaf) from the SVID file.
+ * intermediates after the leaf) from the SVID file, both in the helper's `cert_dir`.
  */
-export function x509CredentialConfig(audience: string) {
+export function x509CredentialConfig(audience: string, certDir: string = SVID_DIR) {
   return {
     universe_domain: "googleapis.com",
     type: "external_account",
@@ -73,16 +76,23 @@ export function x509CredentialConfig(audience: string) {
     token_url: "https://sts.mtls.googleapis.com/v1/token",
     credential_source: {
       certificate: {
-        certificate_config_location: GCP_CERTIFICATE_CONFIG_PATH,
-        trust_chain_path: SVID_CERT_PATH,
+        certificate_config_location: inDir(certDir, GCP_CERTIFICATE_CONFIG_FILE),
+        trust_chain_path: inDir(certDir, SVID_CERT_FILE),
       },
     },
   };
 }
 
 /** Google's certificate configuration that the X.509 credential source points at. */
-export function x509CertificateConfig() {
-  return { cert_configs: { workload: { cert_path: SVID_CERT_PATH, key_path: SVID_KEY_PATH } } };
+export function x509CertificateConfig(certDir: string = SVID_DIR) {
+  return {
+    cert_configs: {
+      workload: {
+        cert_path: inDir(certDir, SVID_CERT_FILE),
+        key_path: inDir(certDir, SVID_KEY_FILE),
+      },
+    },
+  };
 }
 
 /** One workload's grants. */
@@ -105,6 +115,11 @@ export interface GcpFederationArgs extends GcpPoolSettings {
   rootCaPem: pulumi.Input<string>;
   /** Per-workload grants. */
   grants: GcpGrantArgs[];
+  /**
+   * The spiffe-helper's `cert_dir` the credential configurations point into.
+   * Default: `/run/spiffe/certs`.
+   */
+  certDir?: string;
 }
 
 /** Per-workload outputs. */
@@ -217,6 +232,7 @@ export class GcpFederation extends pulumi.ComponentResource {
 
     this.members = [];
     this.logins = {};
+    const certDir = args.certDir ?? SVID_DIR;
     for (const g of args.grants) {
       const member = poolPrincipal(args.projectNumber, args.poolId, g.spiffeId);
       for (const r of g.roles) {
@@ -233,10 +249,19 @@ export class GcpFederation extends pulumi.ComponentResource {
         principal: member,
         audiences,
         credentialConfigs: {
-          oidc: audiences.oidc && JSON.stringify(oidcCredentialConfig(audiences.oidc), null, 2),
-          x509: audiences.x509 && JSON.stringify(x509CredentialConfig(audiences.x509), null, 2),
+          oidc:
+            audiences.oidc &&
+            JSON.stringify(
+              oidcCredentialConfig(audiences.oidc, inDir(certDir, GCP_JWT_SVID_FILE)),
+              null,
+              2,
+            ),
+          x509:
+            audiences.x509 &&
+            JSON.stringify(x509CredentialConfig(audiences.x509, certDir), null, 2),
         },
-        certificateConfig: audiences.x509 && JSON.stringify(x509CertificateConfig(), null, 2),
+        certificateConfig:
+          audiences.x509 && JSON.stringify(x509CertificateConfig(certDir), null, 2),
       };
     }
     this.registerOutputs({});

@@ -3,11 +3,13 @@ import { defineRelyingParty } from "../contract";
 import { GcpFederation } from "./component";
 import { GCP_TYPES, gcpPolicies } from "./policies";
 import { checkGcp, gcpBlockSchema, gcpGrant, gcpGrantSchema, gcpModel } from "./schema";
+import { gcpWorkloadFiles } from "./workload-files";
 
 export * from "./component";
 export * from "./policies";
 export * from "./rules";
 export * from "./schema";
+export * from "./workload-files";
 
 /** Google Cloud as a relying party. */
 export const gcp = defineRelyingParty({
@@ -42,6 +44,7 @@ export const gcp = defineRelyingParty({
         issuerUrl: core.oidc.issuerUrl,
         trustDomain: core.trustDomain,
         rootCaPem: trust.rootCertificatePem,
+        certDir: core.workloadFiles.certDir,
         grants: grants.map(({ workload, grant }) => ({
           workload: workload.name,
           spiffeId: workload.spiffeId,
@@ -52,6 +55,7 @@ export const gcp = defineRelyingParty({
     );
     return { component, logins: component.logins };
   },
+  workloadFiles: gcpWorkloadFiles,
   fetchesIssuer: (type, props) => type === GCP_TYPES.provider && props.oidc !== undefined,
   policies: gcpPolicies,
 });

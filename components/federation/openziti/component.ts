@@ -16,7 +16,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { ZitiConnection } from "./api";
-import { SVID_CERT_PATH, SVID_KEY_PATH } from "../paths";
+import { inDir, SVID_CERT_FILE, SVID_DIR, SVID_KEY_FILE } from "../paths";
 import { ZitiEntity, zitiNameProblem, type ExternalIdClaim } from "./provider";
 import { rejectProblems } from "../args";
 
@@ -92,14 +92,21 @@ export interface OpenZitiFederationArgs {
   verification: ZitiVerification;
   /** The identities. */
   identities: ZitiIdentityArgs[];
+  /**
+   * The spiffe-helper's `cert_dir` the identity files point into. Default: `/run/spiffe/certs`.
+   */
+  certDir?: string;
 }
 
 /** The identity file a tunneler or SDK loads. */
 export interface ZitiIdentityFile {
   /** Controller URL. */
   ztAPI: string;
-  /** Certificate, key and CA bundle locations. */
-  id: { cert: string; key: string; ca: string };
+  /**
+   * Certificate and key locations, and the controller's CA bundle when it is not publicly trusted
+   * (without `ca` the SDKs verify the controller with the system's roots).
+   */
+  id: { cert: string; key: string; ca?: string };
 }
 
 /** Problems with the args, each as a sentence; empty when they are usable. */
@@ -123,14 +130,21 @@ export function openZitiArgsProblems(args: OpenZitiFederationArgs): string[] {
   return problems;
 }
 
-/** The identity file for one workload, with the files a spiffe-helper sidecar writes. */
-export function zitiIdentityFile(controllerUrl: string): ZitiIdentityFile {
+/**
+ * The identity file for one workload, with the files a spiffe-helper sidecar writes, and the
+ * controller's CA bundle at {@link ZITI_CONTROLLER_CA_PATH} when there is one (`controllerCaPem`).
+ */
+export function zitiIdentityFile(
+  controllerUrl: string,
+  opts: { certDir?: string; controllerCa?: boolean } = { controllerCa: true },
+): ZitiIdentityFile {
+  const certDir = opts.certDir ?? SVID_DIR;
   return {
     ztAPI: controllerUrl,
     id: {
-      cert: `file://${SVID_CERT_PATH}`,
-      key: `file://${SVID_KEY_PATH}`,
-      ca: `file://${ZITI_CONTROLLER_CA_PATH}`,
+      cert: `file://${inDir(certDir, SVID_CERT_FILE)}`,
+      key: `file://${inDir(certDir, SVID_KEY_FILE)}`,
+      ...(opts.controllerCa ? { ca: `file://${ZITI_CONTROLLER_CA_PATH}` } : {}),
     },
   };
 }
@@ -283,7 +297,10 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
         { kind: "identity", connection, body },
         { parent: this, dependsOn: identitiesAfter },
       );
-      this.identityFiles[i.name] = zitiIdentityFile(args.connection.controllerUrl);
+      this.identityFiles[i.name] = zitiIdentityFile(args.connection.controllerUrl, {
+        certDir: args.certDir,
+        controllerCa: args.connection.caPem !== undefined,
+      });
     }
     this.registerOutputs({ identityFiles: this.identityFiles });
   }

@@ -9,12 +9,14 @@ import {
   openzitiGrantSchema,
   openzitiModel,
 } from "./schema";
+import { openzitiWorkloadFiles } from "./workload-files";
 
 export * from "./api";
 export * from "./component";
 export * from "./policies";
 export * from "./provider";
 export * from "./schema";
+export * from "./workload-files";
 
 /** The identity file a tunneler or SDK loads, as this workload's OpenZiti login. */
 export type OpenZitiLogin = ZitiIdentityFile;
@@ -53,6 +55,7 @@ export const openziti = defineRelyingParty({
         audience: z.audience,
         issuerUrl: core.oidc.issuerUrl,
         jwksUri: core.oidc.jwksUri,
+        certDir: core.workloadFiles.certDir,
         rootCaPem: trust.rootCertificatePem,
         verification: root
           ? { mode: "sign", caPrivateKeyPem: root }
@@ -77,5 +80,6 @@ export const openziti = defineRelyingParty({
         : undefined,
     };
   },
+  workloadFiles: openzitiWorkloadFiles,
   policies: openzitiPolicies,
 });

@@ -3,12 +3,14 @@ import { defineRelyingParty } from "../contract";
 import { VaultFederation } from "./component";
 import { vaultPolicies } from "./policies";
 import { checkVault, vaultBlockSchema, vaultGrant, vaultGrantSchema, vaultModel } from "./schema";
+import { vaultWorkloadFiles } from "./workload-files";
 
 export * from "./component";
 export * from "./gate";
 export * from "./policies";
 export * from "./rules";
 export * from "./schema";
+export * from "./workload-files";
 
 /** Vault as a relying party. */
 export const vault = defineRelyingParty({
@@ -38,5 +40,6 @@ export const vault = defineRelyingParty({
     );
     return { component, logins: component.logins };
   },
+  workloadFiles: vaultWorkloadFiles,
   policies: vaultPolicies,
 });

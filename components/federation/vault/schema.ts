@@ -42,6 +42,8 @@ export interface VaultBlock {
   discoveryCaPem?: string;
   /** Policies to create: name → HCL. */
   policies: Record<string, string>;
+  /** `vault:address`, when set: workloads get it as `VAULT_ADDR`. */
+  address?: string;
 }
 
 /** One workload's Vault grant, with defaults applied. */
@@ -68,12 +70,19 @@ export function checkVault(ctx: CheckContext<VaultBlockInput, VaultGrantInput>):
   }
 }
 
+/** The provider config key whose value workloads get as `VAULT_ADDR`. */
+export const VAULT_ADDRESS_KEY = "vault:address";
+
 /** The block with defaults. */
-export function vaultModel(b: VaultBlockInput): VaultBlock {
+export function vaultModel(
+  b: VaultBlockInput,
+  ctx: { providerConfig: Readonly<Record<string, string | undefined>> } = { providerConfig: {} },
+): VaultBlock {
   return {
     path: b.path ?? DEFAULT_VAULT_PATH,
     discoveryCaPem: b.discoveryCaPem,
     policies: b.policies,
+    address: ctx.providerConfig[VAULT_ADDRESS_KEY],
   };
 }
 
