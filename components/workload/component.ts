@@ -187,21 +187,32 @@ function planWorkload(
   };
 }
 
-/** Problems with the args, each as a sentence; empty when they are usable. */
-export function workloadFilesArgsProblems(args: WorkloadFilesArgs): string[] {
+/** Every workload's plan, and the problems with the args (each as a sentence). */
+function planAll(args: WorkloadFilesArgs): { problems: string[]; plans: WorkloadPlan[] } {
   const problems: string[] = [];
   const image = helperImageProblem(args.helperImage);
   if (image) problems.push(`helper image ${JSON.stringify(args.helperImage)} ${image}`);
   const dir = certDirProblem(args.certDir);
-  if (dir) problems.push(`cert directory ${JSON.stringify(args.certDir)} ${dir}`);
+  if (dir) {
+    problems.push(`cert directory ${JSON.stringify(args.certDir)} ${dir}`);
+    return { problems, plans: [] };
+  }
+  const paths = workloadPaths(args.certDir);
   const names = new Set<string>();
+  const plans: WorkloadPlan[] = [];
   for (const w of args.workloads) {
     if (names.has(w.name)) problems.push(`workload ${w.name} is listed twice`);
     names.add(w.name);
-    if (!dir)
-      problems.push(...planWorkload(w, args.helperImage, workloadPaths(args.certDir)).problems);
+    const plan = planWorkload(w, args.helperImage, paths);
+    problems.push(...plan.problems);
+    plans.push(plan);
   }
-  return problems;
+  return { problems, plans };
+}
+
+/** Problems with the args, each as a sentence; empty when they are usable. */
+export function workloadFilesArgsProblems(args: WorkloadFilesArgs): string[] {
+  return planAll(args).problems;
 }
 
 /** Every workload's ConfigMaps and pod patch. */
@@ -214,14 +225,14 @@ export class WorkloadFiles extends pulumi.ComponentResource {
   readonly outputs: Record<string, WorkloadFilesOutput>;
 
   constructor(name: string, args: WorkloadFilesArgs, opts?: pulumi.ComponentResourceOptions) {
-    rejectProblems("WorkloadFiles", name, workloadFilesArgsProblems(args));
+    const { problems, plans } = planAll(args);
+    rejectProblems("WorkloadFiles", name, problems);
     super("spire-federation:workload:WorkloadFiles", name, {}, opts);
-    const paths = workloadPaths(args.certDir);
     this.configMaps = {};
     this.envConfigMaps = {};
     this.outputs = {};
-    for (const w of args.workloads) {
-      const plan = planWorkload(w, args.helperImage, paths);
+    args.workloads.forEach((w, i) => {
+      const plan = plans[i];
       const labels = {
         "app.kubernetes.io/managed-by": "spire-federation",
         "spire-federation/workload": w.name,
@@ -245,7 +256,8 @@ export class WorkloadFiles extends pulumi.ComponentResource {
         );
       }
       this.outputs[w.name] = plan.output;
-    }
-    this.registerOutputs({ outputs: this.outputs });
+    });
+    // The outputs are plain values, registered once, as stack outputs.
+    this.registerOutputs({});
   }
 }
