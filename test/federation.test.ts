@@ -6,14 +6,14 @@ import {
   deterministicGuid,
   EntraFederation,
   entraArgsProblems,
-} from "../components/federation/entra";
+} from "../components/federation/azure/component";
 import {
   gcpArgsProblems,
   oidcCredentialConfig,
   x509CredentialConfig,
   x509CertificateConfig,
-} from "../components/federation/gcp";
-import { vaultArgsProblems } from "../components/federation/vault";
+} from "../components/federation/gcp/component";
+import { vaultArgsProblems } from "../components/federation/vault/component";
 import type { ProgramRun } from "../tools/harness";
 import { baseConfig, makeCertificate } from "./fixtures";
 import {

@@ -1,7 +1,7 @@
 /** OpenZiti in the stack under mocks: resources, ordering, outputs, secrets, config errors. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../components/config";
-import { SPIFFE_EXTERNAL_ID_CLAIM } from "../components/federation/openziti";
+import { SPIFFE_EXTERNAL_ID_CLAIM } from "../components/federation/openziti/component";
 import type { ProgramRun } from "../tools/harness";
 import { baseConfig, makeCertificate, pkcs8Pem } from "./fixtures";
 import {

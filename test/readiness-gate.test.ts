@@ -18,8 +18,8 @@ const load = createRequire(__filename);
 const ROOT = path.resolve(__dirname, "..");
 /** The compiled modules (what Pulumi runs); their functions' source makes the script. */
 const gate = load(
-  path.join(ROOT, "bin/components/federation/readiness-gate.js"),
-) as typeof import("../components/federation/readiness-gate");
+  path.join(ROOT, "bin/components/federation/vault/gate.js"),
+) as typeof import("../components/federation/vault/gate");
 const client = load(
   path.join(ROOT, "bin/components/http/client.js"),
 ) as typeof import("../components/http/client");

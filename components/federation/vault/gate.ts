@@ -18,7 +18,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { clientScriptSource, type HttpRequest, type HttpResponse } from "../http/client";
+import { clientScriptSource, type HttpRequest, type HttpResponse } from "../../http/client";
 
 /** Default time of one attempt (connect to last byte), in ms. */
 export const DEFAULT_GATE_ATTEMPT_TIMEOUT_MS = 10_000;

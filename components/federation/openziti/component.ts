@@ -15,10 +15,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { ZitiConnection } from "./openziti-api";
-import { SVID_CERT_PATH, SVID_KEY_PATH } from "./paths";
-import { ZitiEntity, zitiNameProblem, type ExternalIdClaim } from "./openziti-provider";
-import { rejectProblems } from "./args";
+import type { ZitiConnection } from "./api";
+import { SVID_CERT_PATH, SVID_KEY_PATH } from "../paths";
+import { ZitiEntity, zitiNameProblem, type ExternalIdClaim } from "./provider";
+import { rejectProblems } from "../args";
 
 /** Where workloads find the controller's CA bundle (mount `controllerCaPem` there). */
 export const ZITI_CONTROLLER_CA_PATH = "/run/openziti/ca.pem";

@@ -21,7 +21,7 @@ import {
   type ZitiConnection,
   type ZitiKind,
   type ZitiSession,
-} from "./openziti-api";
+} from "./api";
 
 /**
  * Sessions by connection (in memory only), so that one deployment logs in once per controller.
