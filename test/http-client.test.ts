@@ -247,6 +247,15 @@ describe("httpRequest against faults", () => {
       expect(server.requests).toHaveLength(1);
     });
 
+    it("a POST whose answer is too large says it may have been processed", async () => {
+      server.next({ kind: "oversized", bytes: 4096, declareLength: true });
+      const err = await failure({ ...create(), maxBytes: 1024 });
+      expect(err.message).toBe(
+        `POST ${server.url}/things: HTTP 200 body of 4096 bytes exceeds the limit of 1024; not retried: a POST may have been processed, check before repeating it`,
+      );
+      expect(server.requests).toHaveLength(1);
+    });
+
     it("a POST is retried on 503 and 429 (not processed), not on 502", async () => {
       server.next({ kind: "status", status: 503 }, { kind: "retry-after", retryAfter: "0" });
       const res = await httpRequest(create());
@@ -391,6 +400,28 @@ describe("httpRequest against faults", () => {
       expect(err.kind).toBe("network");
       expect(err.message).toBe(
         `GET ${url}: connect ECONNREFUSED ${url.slice("http://".length, -"/doc".length)} (3 attempts)`,
+      );
+    });
+
+    it("a retry that would pass the deadline is not started", async () => {
+      const closed = await startFaultServer();
+      const url = `${closed.url}/doc`;
+      await closed.close();
+      const [err, ms] = await timed(() => failure(get({ url, deadlineMs: 100, retries: 3 })));
+      expect(err.kind).toBe("network");
+      expect(err.message).toMatch(
+        /: connect ECONNREFUSED \S+; no retry: the deadline of 100 ms would pass$/,
+      );
+      expect(ms).toBeLessThan(100);
+    });
+
+    it("a refused POST is not retried, and not said to be possibly processed", async () => {
+      const closed = await startFaultServer();
+      const url = `${closed.url}/things`;
+      await closed.close();
+      const err = await failure({ method: "POST", url, body: "{}" });
+      expect(err.message).toBe(
+        `POST ${url}: connect ECONNREFUSED ${url.slice("http://".length, -"/things".length)}`,
       );
     });
 

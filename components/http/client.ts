@@ -266,8 +266,9 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       err = e instanceof HttpError ? e : new HttpError("network", `${label}: ${String(e)}`);
       const retryable = idempotent && err.kind !== "too-large";
       if (!retryable || attempt > retries || (err.kind === "timeout" && byDeadline)) {
+        const refused = err.kind === "network" && err.message.includes("ECONNREFUSED");
         const notRetried =
-          !idempotent && err.kind !== "too-large"
+          !idempotent && !refused
             ? `; not retried: a ${req.method} may have been processed, check before repeating it`
             : "";
         throw new HttpError(
@@ -280,14 +281,15 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const asked = res ? retryAfterMs(res.headers["retry-after"], Date.now()) : undefined;
     const wait = asked ?? backoffMs(attempt - 1);
     if (Date.now() + wait >= deadlineAt) {
-      if (res || !err) return res as HttpResponse;
+      if (res) return res;
+      const last = err as HttpError;
       throw new HttpError(
-        err.kind,
+        last.kind,
         redact(
-          `${err.message}${tries}; no retry: the deadline of ${formatMs(deadlineMs)} would pass`,
+          `${last.message}${tries}; no retry: the deadline of ${formatMs(deadlineMs)} would pass`,
           secrets,
         ),
-        err.status,
+        last.status,
       );
     }
     await new Promise((r) => setTimeout(r, wait));
