@@ -16,12 +16,10 @@ export const SPIRE_REPO = "https://spiffe.github.io/helm-charts-hardened/";
 export const SPIRE_RELEASE_NAME = "spire";
 /** Namespace of the releases; the chart puts its workloads in spire-server / spire-system. */
 export const SPIRE_MGMT_NAMESPACE = "spire-mgmt";
-/** Namespace and service account of the SPIRE server under the chart's recommended layout. */
+/** Namespace of the SPIRE server and the discovery provider under the chart's recommended layout. */
 export const SPIRE_SERVER_NAMESPACE = "spire-server";
 /** Service account of the SPIRE server (`<release>-server`). */
 export const SPIRE_SERVER_SERVICE_ACCOUNT = "spire-server";
-
-const CLUSTERISSUER_READER = "spire-server-cert-manager-clusterissuers";
 
 /** A workload identity to register with the controller manager. */
 export interface SpireWorkload {
@@ -211,7 +209,7 @@ export function clusterSpiffeIdSpec(w: SpireWorkload, className: string): Record
   };
 }
 
-/** SPIRE, its CRDs, the clusterissuers RBAC the chart lacks, and the workload registrations. */
+/** SPIRE, its CRDs and the workload registrations. */
 export class Spire extends pulumi.ComponentResource {
   /** The spire-crds release. */
   readonly crdsRelease: k8s.helm.v3.Release;
@@ -236,44 +234,6 @@ export class Spire extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // The chart's Role covers certificaterequests and namespaced issuers only; the cert-manager
-    // upstream authority also reads the ClusterIssuer it is pointed at.
-    new k8s.rbac.v1.ClusterRole(
-      `${name}-clusterissuer-reader`,
-      {
-        metadata: { name: CLUSTERISSUER_READER },
-        rules: [
-          {
-            apiGroups: ["cert-manager.io"],
-            resources: ["clusterissuers"],
-            verbs: ["get", "list", "watch"],
-          },
-        ],
-      },
-      { parent: this },
-    );
-    const binding = new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-clusterissuer-reader-binding`,
-      {
-        metadata: { name: CLUSTERISSUER_READER },
-        // The role's literal name: RBAC accepts a binding before its role, so both are created
-        // in parallel and the binding is not one more step before SPIRE.
-        roleRef: {
-          apiGroup: "rbac.authorization.k8s.io",
-          kind: "ClusterRole",
-          name: CLUSTERISSUER_READER,
-        },
-        subjects: [
-          {
-            kind: "ServiceAccount",
-            name: SPIRE_SERVER_SERVICE_ACCOUNT,
-            namespace: SPIRE_SERVER_NAMESPACE,
-          },
-        ],
-      },
-      { parent: this },
-    );
-
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
@@ -285,7 +245,9 @@ export class Spire extends pulumi.ComponentResource {
         createNamespace: true,
         values: spireValues(args),
       },
-      { parent: this, dependsOn: [this.crdsRelease, binding, ...args.upstreamReady] },
+      // The chart's Role lets the upstream authority manage CertificateRequests in the server's
+      // namespace, all it touches (spire pkg/server/plugin/upstreamauthority/certmanager).
+      { parent: this, dependsOn: [this.crdsRelease, ...args.upstreamReady] },
     );
 
     // The controller manager's webhook rejects ClusterSPIFFEIDs until the release is ready.

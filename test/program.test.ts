@@ -42,16 +42,14 @@ describe("dev stack (generated root)", () => {
         "kubernetes:cert-manager.io/v1:ClusterIssuer spire-federation-cert-manager-root-issuer",
         "spire-federation:index:Spire spire-federation-spire",
         `${RELEASE} spire-federation-spire-crds`,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole spire-federation-spire-clusterissuer-reader",
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding spire-federation-spire-clusterissuer-reader-binding",
         `${RELEASE} spire-federation-spire-release`,
         `${CSID} spire-federation-spire-id-payments-api`,
         `${CSID} spire-federation-spire-id-orders-worker`,
         "spire-federation:federation:Vault spire-federation-vault",
       ]),
     );
-    // 15 for the trust domain, 7 for Vault (component, gate, backend, 2 policies, 2 roles)
-    expect(run.resources).toHaveLength(22);
+    // 13 for the trust domain, 7 for Vault (component, gate, backend, 2 policies, 2 roles)
+    expect(run.resources).toHaveLength(20);
     expect(run.resources.filter((r) => r.type.startsWith("vault:"))).toHaveLength(5);
     const cm = find(run, "spire-federation:index:CertManager");
     const spire = find(run, "spire-federation:index:Spire");
@@ -132,13 +130,6 @@ describe("dev stack (generated root)", () => {
     expect(waitsOn(run, "spire-federation-spire-release", "spire-federation-spire-crds")).toBe(
       true,
     );
-    expect(
-      waitsOn(
-        run,
-        "spire-federation-spire-release",
-        "spire-federation-spire-clusterissuer-reader-binding",
-      ),
-    ).toBe(true);
     for (const id of all(run, CSID)) {
       expect(waitsOn(run, id.name, "spire-federation-spire-release"), id.name).toBe(true);
     }
@@ -170,22 +161,10 @@ describe("dev stack (generated root)", () => {
     expect(spire.values["spire-server"].dataStore).toEqual({ sql: { databaseType: "sqlite3" } });
   });
 
-  it("grants the SPIRE server read access to ClusterIssuers", () => {
-    expect(
-      find(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").rawInputs.rules,
-    ).toEqual([
-      {
-        apiGroups: ["cert-manager.io"],
-        resources: ["clusterissuers"],
-        verbs: ["get", "list", "watch"],
-      },
-    ]);
-    expect(
-      find(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").rawInputs,
-    ).toMatchObject({
-      roleRef: { kind: "ClusterRole", name: "spire-server-cert-manager-clusterissuers" },
-      subjects: [{ kind: "ServiceAccount", name: "spire-server", namespace: "spire-server" }],
-    });
+  it("creates no RBAC of its own: the chart's Role covers the CertificateRequests SPIRE uses", () => {
+    expect(run.resources.filter((r) => r.type.includes("rbac.authorization.k8s.io"))).toEqual([]);
+    const values = (find(run, RELEASE, "spire-release").rawInputs as any).values;
+    expect(values["spire-server"].upstreamAuthority.certManager.rbac).toEqual({ create: true });
   });
 
   it("registers one ClusterSPIFFEID per workload with the controller's class", () => {

@@ -101,11 +101,10 @@ const REQUIRED_ORDER: Record<string, string[]> = {
     "kubernetes:helm.sh/v3:Release",
     "kubernetes:core/v1:Secret",
   ],
-  // spire after spire-crds, its upstream issuer and the RBAC to read it
+  // spire after spire-crds and its upstream issuer
   "kubernetes:helm.sh/v3:Release": [
     "kubernetes:helm.sh/v3:Release",
     "kubernetes:cert-manager.io/v1:ClusterIssuer",
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
   ],
   // the controller manager's webhook rejects them before the release is ready
   "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID": ["kubernetes:helm.sh/v3:Release"],
