@@ -52,7 +52,7 @@ describe("planStack(prod)", () => {
       backend: [backend],
     });
     // explicit dependsOn
-    expect(byName("spire-federation-spire-id-ledger").dependencies).toEqual([
+    expect(byName("spire-federation-spire-id-batch-reports").dependencies).toEqual([
       byName("spire-federation-spire-release").urn,
     ]);
     const urns = new Set(plan.resources.map((r) => r.urn));
