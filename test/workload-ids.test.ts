@@ -5,11 +5,11 @@
  * labels, and no pod can be selected by two of them.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../components/config";
 import { spireWorkloadProblems, type SpireWorkload } from "../components/spire";
 import type { ProgramRun } from "../tools/harness";
 import { baseConfig } from "./fixtures";
-import { all, find, runRaw, runStackFile } from "./helpers";
+import { all, configProblems, find, runRaw, runStackFile } from "./helpers";
 
 const CSID = "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID";
 
@@ -49,16 +49,6 @@ function selectionProblems(run: ProgramRun): string[] {
     }
   });
   return problems;
-}
-
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("config was accepted");
 }
 
 /** baseConfig (api and worker in namespace shop, default paths) plus two custom-path workloads. */
@@ -151,7 +141,7 @@ describe("config rules of custom-path workloads", () => {
       const raw = baseConfig() as Record<string, any>;
       raw.workloads[0].spiffeIdPath = "/api";
       if (labels !== undefined) raw.workloads[0].podLabels = labels;
-      expect(problemsOf(raw)).toEqual([
+      expect(configProblems(raw)).toEqual([
         'spire-federation:workloads[0].podLabels: required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "shop" and replace their default IDs: set labels that only this workload\'s pods carry',
       ]);
     }
@@ -160,7 +150,7 @@ describe("config rules of custom-path workloads", () => {
   it("two custom-path workloads whose labels one pod can match are rejected", () => {
     const raw = withCustomPaths();
     raw.workloads[3].podLabels = { app: "jobs" }; // a pod with app=jobs,job=batch matches both
-    expect(problemsOf(raw)).toEqual([
+    expect(configProblems(raw)).toEqual([
       'spire-federation:workloads[3].podLabels: overlaps workloads[2].podLabels ("batch") in namespace "shop"; a pod that matches both would be registered under both custom SPIFFE IDs: give one of them a label value the other does not match',
     ]);
   });
