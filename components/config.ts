@@ -31,7 +31,7 @@ import {
 } from "./federation/registry";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
-import { defaultSpiffeIdPath, selectorsOverlap } from "./spire";
+import { defaultSpiffeIdPath, selectorsOverlap } from "./spire-rules";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
 

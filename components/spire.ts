@@ -19,6 +19,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatastoreModel, OidcTls } from "./config";
 import { rejectProblems } from "./federation/args";
+import {
+  DEFAULT_SPIFFE_ID_TEMPLATE,
+  needsClusterSpiffeId,
+  spireWorkloadProblems,
+  type SpireWorkload,
+} from "./spire-rules";
+
+export * from "./spire-rules";
 
 /** The hardened SPIFFE Helm repository. */
 export const SPIRE_REPO = "https://spiffe.github.io/helm-charts-hardened/";
@@ -30,78 +38,6 @@ export const SPIRE_MGMT_NAMESPACE = "spire-mgmt";
 export const SPIRE_SERVER_NAMESPACE = "spire-server";
 /** Service account of the SPIRE server (`<release>-server`). */
 export const SPIRE_SERVER_SERVICE_ACCOUNT = "spire-server";
-/**
- * The SPIFFE ID template of the chart's `default` ClusterSPIFFEID (the chart's own default,
- * pinned in our values so that the IDs the config computes are the IDs pods get).
- */
-export const DEFAULT_SPIFFE_ID_TEMPLATE =
-  "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}";
-
-/** The path the chart's default ClusterSPIFFEID issues to a pod: `/ns/<namespace>/sa/<sa>`. */
-export function defaultSpiffeIdPath(namespace: string, serviceAccount: string): string {
-  return `/ns/${namespace}/sa/${serviceAccount}`;
-}
-
-/** A workload identity; see {@link needsClusterSpiffeId} for when it is registered. */
-export interface SpireWorkload {
-  /** Unique workload name (used in the ClusterSPIFFEID name and hint). */
-  name: string;
-  /** Namespace of the workload's pods. */
-  namespace: string;
-  /** Service account the pods run as; added as a `k8s:sa:` selector. */
-  serviceAccount: string;
-  /** The SPIFFE ID to issue. */
-  spiffeId: string;
-  /**
-   * Pod labels that select the workload's pods; required (non-empty) when the SPIFFE ID is not
-   * the chart default's, unused otherwise.
-   */
-  podLabels: Record<string, string>;
-}
-
-/**
- * Whether the workload needs its own ClusterSPIFFEID: only when its SPIFFE ID is not the one the
- * chart's default ClusterSPIFFEID already issues to its pods.
- */
-export function needsClusterSpiffeId(w: SpireWorkload, trustDomain: string): boolean {
-  return (
-    w.spiffeId !== `spiffe://${trustDomain}${defaultSpiffeIdPath(w.namespace, w.serviceAccount)}`
-  );
-}
-
-/** Problems that keep workloads from being registered safely, each as a sentence. */
-export function spireWorkloadProblems(workloads: SpireWorkload[], trustDomain: string): string[] {
-  const problems: string[] = [];
-  const custom = workloads.filter((w) => needsClusterSpiffeId(w, trustDomain));
-  custom.forEach((w, i) => {
-    if (Object.keys(w.podLabels).length === 0) {
-      problems.push(
-        `workload ${w.name} has a custom SPIFFE ID and no pod labels; its ClusterSPIFFEID would select every pod in namespace ${w.namespace}`,
-      );
-    }
-    for (const other of custom.slice(0, i)) {
-      if (selectorsOverlap(w, other)) {
-        problems.push(`workloads ${other.name} and ${w.name} select the same pods`);
-      }
-    }
-  });
-  return problems;
-}
-
-/**
- * Whether one pod can match both workloads' selectors: same namespace, and no label key that
- * both set to different values (`matchLabels` is a conjunction of equalities).
- */
-export function selectorsOverlap(
-  a: Pick<SpireWorkload, "namespace" | "podLabels">,
-  b: Pick<SpireWorkload, "namespace" | "podLabels">,
-): boolean {
-  if (a.namespace !== b.namespace) return false;
-  return Object.entries(a.podLabels).every(
-    ([k, v]) => !Object.hasOwn(b.podLabels, k) || b.podLabels[k] === v,
-  );
-}
-
 /** Values that shape the spire chart; see {@link spireValues}. */
 export interface SpireValuesArgs {
   /** SPIFFE trust domain. */
