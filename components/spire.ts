@@ -114,9 +114,30 @@ function oidcTlsValues(args: SpireValuesArgs["oidc"]): Record<string, unknown> {
       // The ingress terminates TLS with an existing (publicly trusted) certificate.
       return { tls: { spire: { enabled: false } }, ingress: { tlsSecret: tls.secretName } };
     case "spire":
-      // SPIRE's own certificate: trusted only by in-cluster callers that hold the bundle.
+      // SPIRE's own certificate (its DNS names include oidc.host, see oidcSvidDnsNames): trusted
+      // only by callers that hold the trust bundle.
       return { tls: { spire: { enabled: true } } };
   }
+}
+
+/**
+ * With SPIRE's own TLS the discovery provider serves its X509-SVID, whose DNS names come from the
+ * chart's `oidc-discovery-provider` ClusterSPIFFEID: `oidc-discovery.<trust domain>` plus the
+ * service names. Callers reach it at `oidc.host`, so that host joins the list (Helm replaces
+ * lists, hence the chart's default is repeated).
+ */
+function oidcSvidDnsNames(args: SpireValuesArgs): Record<string, unknown> {
+  if (args.oidc.tls.kind !== "spire") return {};
+  const chartDefault = "oidc-discovery.{{ .TrustDomain }}";
+  const names =
+    args.oidc.host === `oidc-discovery.${args.trustDomain}`
+      ? [chartDefault]
+      : [chartDefault, args.oidc.host];
+  return {
+    identities: {
+      clusterSPIFFEIDs: { "oidc-discovery-provider": { dnsNameTemplates: names } },
+    },
+  };
 }
 
 function datastoreValues(ds: DatastoreModel): Record<string, unknown> {
@@ -182,7 +203,11 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
           rbac: { create: true },
         },
       },
-      controllerManager: { enabled: true, className: args.className },
+      controllerManager: {
+        enabled: true,
+        className: args.className,
+        ...oidcSvidDnsNames(args),
+      },
     },
     "spiffe-oidc-discovery-provider": deepMerge(
       {
