@@ -19,9 +19,14 @@ import {
   zitiProvider,
   type ZitiState,
 } from "../components/federation/openziti/provider";
-import { SPIFFE_EXTERNAL_ID_CLAIM, openZitiArgsProblems } from "../components/federation/openziti/component";
+import {
+  SPIFFE_EXTERNAL_ID_CLAIM,
+  openZitiArgsProblems,
+  spiffeAuthPolicyBody,
+  spiffeCaBody,
+} from "../components/federation/openziti/component";
 import { makeCertificate, makeLoopbackServerCredentials } from "./fixtures";
-import { ZitiTestController } from "./ziti-server";
+import { SIGNER_BODY, ZitiTestController } from "./ziti-server";
 
 const p = zitiProvider as Required<typeof zitiProvider>;
 let ctl: ZitiTestController;
@@ -48,15 +53,7 @@ async function signedBy(
   return cert.toString("pem");
 }
 
-const caBody = () => ({
-  name: "spire",
-  certPem: root.pem,
-  isAuthEnabled: true,
-  isAutoCaEnrollmentEnabled: false,
-  isOttCaEnrollmentEnabled: false,
-  identityRoles: [],
-  externalIdClaim: { ...SPIFFE_EXTERNAL_ID_CLAIM },
-});
+const caBody = () => spiffeCaBody("spire", root.pem);
 const state = (kind: ZitiState["kind"], body: Record<string, unknown>): ZitiState => ({
   kind,
   connection: conn,
@@ -75,7 +72,11 @@ beforeAll(async () => {
   };
   root = await makeCertificate({ subject: "CN=prod.example.com root CA", ca: true });
 });
-afterAll(() => ctl.stop());
+afterAll(async () => {
+  await ctl.stop();
+  // Every answer the double gave in this file matched the spec's response schemas.
+  expect(ctl.violations).toEqual([]);
+});
 
 describe("CA: create, read, diff, update, drift, delete", () => {
   it("creates the CA with the SPIFFE claim and returns the verification token", async () => {
@@ -184,7 +185,7 @@ describe("CA verification with real certificates", () => {
     await expect(
       p.create(state("caVerification", { caId: ca.id, certPem: wrongCn })),
     ).rejects.toThrow(
-      `OpenZiti POST /cas/${ca.id}/verify: HTTP 400 CA_VERIFICATION_FAILED: the common name does not match the verification token`,
+      `OpenZiti POST /cas/${ca.id}/verify: HTTP 400 INVALID_COMMON_NAME: The common name of the supplied certificate is invalid`,
     );
     const impostor = await makeCertificate({ subject: "CN=prod.example.com root CA", ca: true });
     const wrongSigner = await signedBy(ca.outs.verificationToken, {
@@ -193,24 +194,16 @@ describe("CA verification with real certificates", () => {
     });
     await expect(
       p.create(state("caVerification", { caId: ca.id, certPem: wrongSigner })),
-    ).rejects.toThrow("HTTP 400 CA_VERIFICATION_FAILED: the certificate is not signed by the CA");
+    ).rejects.toThrow(
+      "HTTP 400 CERTIFICATE_FAILED_VALIDATION: The supplied certificate failed to validate against the CA's certificate chain",
+    );
     expect(ctl.store.cas.get(ca.id)!.isVerified).toBe(false);
   });
 });
 
 describe("identities, JWT signer, auth policy", () => {
   it("creates, updates in place and replaces only on type", async () => {
-    const signer = await p.create(
-      state("extJwtSigner", {
-        name: "spire-jwt",
-        enabled: true,
-        issuer: "https://oidc.example.com",
-        audience: "openziti",
-        jwksEndpoint: "https://oidc.example.com/keys",
-        claimsProperty: "sub",
-        useExternalId: true,
-      }),
-    );
+    const signer = await p.create(state("extJwtSigner", SIGNER_BODY));
     expect(ctl.store["external-jwt-signers"].get(signer.id)).toMatchObject({
       claimsProperty: "sub",
       useExternalId: true,
@@ -224,17 +217,11 @@ describe("identities, JWT signer, auth policy", () => {
           audience: "x",
         }),
       ),
-    ).rejects.toThrow("HTTP 400 COULD_NOT_VALIDATE: issuer: must be unique");
+    ).rejects.toThrow(
+      "HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause",
+    );
     const policy = await p.create(
-      state("authPolicy", {
-        name: "spire-spiffe",
-        primary: {
-          cert: { allowed: true, allowExpiredCerts: false },
-          extJwt: { allowed: true, allowedSigners: [signer.id] },
-          updb: { allowed: false },
-        },
-        secondary: { requireTotp: false, requireExtJwtSigner: null },
-      }),
+      state("authPolicy", spiffeAuthPolicyBody("spire-spiffe", true, [signer.id])),
     );
     const body = {
       name: "payments-api",
@@ -269,7 +256,7 @@ describe("identities, JWT signer, auth policy", () => {
 
   it("a missing required field is the API's COULD_NOT_VALIDATE", async () => {
     await expect(p.create(state("identity", { name: "no-type", isAdmin: false }))).rejects.toThrow(
-      "HTTP 400 COULD_NOT_VALIDATE: (root): type is required",
+      "HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause",
     );
   });
 });
@@ -390,7 +377,7 @@ describe("the provider as Pulumi ships it", () => {
     // The compiled module, loaded by Node's own require as Pulumi's runtime loads the program.
     const req = createRequire(__filename);
     const compiled = req(
-      path.join(__dirname, "..", "bin", "components", "federation", "openziti-provider.js"),
+      path.join(__dirname, "..", "bin", "components", "federation", "openziti", "provider.js"),
     ) as { zitiProvider: typeof zitiProvider };
     const pulumiCjs = req("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const serialized = await pulumiCjs.runtime.serializeFunction(() => compiled.zitiProvider, {

@@ -102,6 +102,51 @@ export interface ZitiIdentityFile {
   id: { cert: string; key: string; ca: string };
 }
 
+/**
+ * The SPIRE root as a third-party CA: authentication on, enrollment through it off (identities
+ * are created here), the SPIFFE ID read from the client certificate's URI SAN.
+ */
+export function spiffeCaBody(name: string, certPem: pulumi.Input<string>) {
+  return {
+    name,
+    certPem,
+    isAuthEnabled: true,
+    isAutoCaEnrollmentEnabled: false,
+    isOttCaEnrollmentEnabled: false,
+    identityRoles: [],
+    externalIdClaim: { ...SPIFFE_EXTERNAL_ID_CLAIM },
+  };
+}
+
+/**
+ * The auth policy of SPIFFE workloads: certificates (on the X.509 path) and JWTs of the given
+ * external signers as primary authentication, no password (updb), no second factor. The API
+ * needs every updb field even when updb is off.
+ */
+export function spiffeAuthPolicyBody(
+  name: string,
+  certAllowed: boolean,
+  allowedSigners: pulumi.Input<string>[],
+) {
+  return {
+    name,
+    primary: {
+      cert: { allowed: certAllowed, allowExpiredCerts: false },
+      extJwt: { allowed: allowedSigners.length > 0, allowedSigners },
+      updb: {
+        allowed: false,
+        minPasswordLength: 5,
+        requireSpecialChar: false,
+        requireNumberChar: false,
+        requireMixedCase: false,
+        maxAttempts: 5,
+        lockoutDurationMinutes: 0,
+      },
+    },
+    secondary: { requireTotp: false, requireExtJwtSigner: null },
+  };
+}
+
 /** Problems with the args, each as a sentence; empty when they are usable. */
 export function openZitiArgsProblems(args: OpenZitiFederationArgs): string[] {
   const problems: string[] = [];
@@ -167,15 +212,7 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
         {
           kind: "ca",
           connection,
-          body: {
-            name: args.caName,
-            certPem: args.rootCaPem,
-            isAuthEnabled: true,
-            isAutoCaEnrollmentEnabled: false,
-            isOttCaEnrollmentEnabled: false,
-            identityRoles: [],
-            externalIdClaim: { ...SPIFFE_EXTERNAL_ID_CLAIM },
-          },
+          body: spiffeCaBody(args.caName, args.rootCaPem),
         },
         { parent: this },
       );
@@ -245,23 +282,7 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
         {
           kind: "authPolicy",
           connection,
-          body: {
-            name: `${args.caName}-spiffe`,
-            primary: {
-              cert: { allowed: args.x509, allowExpiredCerts: false },
-              extJwt: { allowed: true, allowedSigners: [this.jwtSigner.id] },
-              updb: {
-                allowed: false,
-                minPasswordLength: 5,
-                requireSpecialChar: false,
-                requireNumberChar: false,
-                requireMixedCase: false,
-                maxAttempts: 5,
-                lockoutDurationMinutes: 0,
-              },
-            },
-            secondary: { requireTotp: false, requireExtJwtSigner: null },
-          },
+          body: spiffeAuthPolicyBody(`${args.caName}-spiffe`, args.x509, [this.jwtSigner.id]),
         },
         { parent: this },
       );
