@@ -83,9 +83,7 @@ export function prepareProgram(): () => ProgramOutputs {
       rootCaPem: stack.rootCaPem,
       workloads: stack.workloads,
       federation: stack.federation,
-      ...(stack.openziti?.verificationToken
-        ? { openzitiCaVerificationToken: stack.openziti.verificationToken }
-        : {}),
+      ...stack.extraOutputs,
     };
   };
 }

@@ -4,36 +4,35 @@
  * key path (`spire-federation:workloads[2].namespace: must be a DNS-1123 label`), before any
  * resource is registered. Nothing here reads Pulumi config itself: the program hands in the raw
  * values and the set of keys Pulumi holds as secrets.
+ *
+ * This module holds the core (trust domain, OIDC, CA, cert-manager, SPIRE, workloads) and the
+ * composition; each relying party's block, grants and cross-field rules live in its folder and
+ * are reached through the registry.
  */
-import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
-  claimProblem,
-  credentialNameProblem,
-  ENTRA_AUDIENCE,
-  ENTRA_MAX_CREDENTIALS_PER_IDENTITY,
-  identityNameProblem,
-  isAzureScope,
-  roleDefinitionGuid,
-} from "./federation/azure/component";
-import {
-  DEFAULT_GCP_OIDC_PROVIDER_ID,
-  DEFAULT_GCP_X509_PROVIDER_ID,
-  GCP_MAX_SUBJECT_LENGTH,
-  gcpIdProblem,
-  gcpRoleProblem,
-  type GcpPoolSettings,
-} from "./federation/gcp/component";
-import {
-  DEFAULT_VAULT_AUDIENCE,
-  DEFAULT_VAULT_PATH,
-  vaultNameProblem,
-  vaultPathProblem,
-} from "./federation/vault/component";
+  dnsLabel,
+  dnsSubdomain,
+  duration,
+  EMAIL,
+  hostName,
+  httpsUrl,
+  labelMap,
+  pemCertificate,
+  secureString,
+} from "./config-fields";
 import { parseDuration } from "./duration";
-import { zitiNameProblem } from "./federation/openziti/provider";
+import type { AnyRelyingParty, GrantEntry } from "./federation/contract";
+import {
+  relyingParties,
+  type RelyingPartyBlocks,
+  type RelyingPartyGrants,
+} from "./federation/registry";
+import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
+
+export type { CaModel, DatastoreModel, OidcTls } from "./model";
 
 /** The Pulumi config namespace of this package (the project name). */
 export const CONFIG_NAMESPACE = "spire-federation";
@@ -50,6 +49,14 @@ export { parseDuration };
 /** Longest JWT-SVID lifetime Google Cloud's STS accepts. */
 export const MAX_JWT_SVID_TTL_SECONDS = 24 * 3600;
 
+/** JWS algorithm SPIRE signs JWT-SVIDs with, per CA key type. */
+export const JWT_ALGORITHM: Readonly<Record<CaKeyType, string>> = {
+  "rsa-2048": "RS256",
+  "rsa-4096": "RS256",
+  "ec-p256": "ES256",
+  "ec-p384": "ES384",
+};
+
 /** Thrown when the stack config is invalid; `problems` holds one line per problem. */
 export class ConfigError extends Error {
   /** Each problem as `<namespace>:<key path>: <what is wrong>`. */
@@ -62,81 +69,7 @@ export class ConfigError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Field rules shared by the schema.
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-/** A string checked by one of the relying parties' own rule functions. */
-const ruled = (problem: (s: string) => string | undefined) =>
-  z.string().superRefine((v, ctx) => {
-    const p = problem(v);
-    if (p !== undefined) ctx.addIssue({ code: "custom", message: p });
-  });
-
-const dnsLabel = z
-  .string()
-  .refine((s) => s.length <= 63 && DNS_LABEL.test(s), { error: "must be a DNS-1123 label" });
-const dnsSubdomain = z.string().refine((s) => s.length <= 253 && DNS_SUBDOMAIN.test(s), {
-  error: "must be a DNS-1123 subdomain",
-});
-const hostName = z
-  .string()
-  .refine((s) => s.length <= 253 && DNS_SUBDOMAIN.test(s) && s.includes("."), {
-    error: "must be a fully qualified DNS name such as oidc.example.org (lowercase, with a dot)",
-  });
-const duration = z.string().refine((s) => (parseDuration(s) ?? 0) > 0, {
-  error: "must be a positive duration such as 1h, 30m or 1h30m (units h, m, s)",
-});
-const httpsUrl = z.string().refine(
-  (s) => {
-    try {
-      return new URL(s).protocol === "https:";
-    } catch {
-      return false;
-    }
-  },
-  { error: "must be an https:// URL" },
-);
-const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
-  for (const [key, value] of Object.entries(labels)) {
-    const slash = key.lastIndexOf("/");
-    const prefix = slash === -1 ? undefined : key.slice(0, slash);
-    const name = slash === -1 ? key : key.slice(slash + 1);
-    const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix));
-    if (!prefixOk || name.length > 63 || !LABEL_NAME.test(name)) {
-      ctx.addIssue({ code: "custom", path: [key], message: "must be a valid label key" });
-    }
-    if (value.length > 63 || (value !== "" && !LABEL_NAME.test(value))) {
-      ctx.addIssue({ code: "custom", path: [key], message: "must be a valid label value" });
-    }
-  }
-});
-/** A secure config value: a non-empty string that Pulumi holds as a secret. */
-const secureString = z.string().min(1, { error: "must not be empty" });
-
-const pemCertificate = z.string().superRefine((pem, ctx) => {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(pem);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "must be a PEM-encoded X.509 certificate" });
-    return;
-  }
-  if (!cert.ca) {
-    ctx.addIssue({
-      code: "custom",
-      message: "must be a CA certificate (basicConstraints CA:TRUE)",
-    });
-  } else if (new Date(cert.validTo).getTime() < Date.now()) {
-    ctx.addIssue({ code: "custom", message: `certificate expired on ${cert.validTo}` });
-  }
-});
-
-// ---------------------------------------------------------------------------------------------
-// The schema, one entry per top-level config key.
+// The core schema, one entry per top-level config key.
 
 const oidcTlsSchema = z
   .strictObject({
@@ -161,7 +94,7 @@ const oidcTlsSchema = z
     }
   });
 
-const schemas = {
+const coreSchemas = {
   trustDomain: z.string().superRefine((td, ctx) => {
     const problem = trustDomainProblem(td);
     if (problem !== undefined) {
@@ -266,96 +199,20 @@ const schemas = {
       .optional(),
   }),
   workloads: z.array(z.unknown(), { error: "must be a list of workloads" }),
-  vault: z.strictObject({
-    path: ruled(vaultPathProblem).optional(),
-    discoveryCaPem: pemCertificate.optional(),
-    policies: z.record(
-      ruled(vaultNameProblem),
-      z.string().min(1, { error: "must be a policy in HCL" }),
-    ),
-  }),
-  azure: z.strictObject({
-    resourceGroupName: z
-      .string()
-      .regex(/^[-\w.()]{1,89}[-\w()]$/, { error: "must be an Azure resource group name" }),
-    location: z
-      .string()
-      .regex(/^[a-z0-9]+$/, { error: "must be an Azure region such as westeurope" }),
-    audience: z.string().min(1).optional(),
-  }),
-  gcp: z.strictObject({
-    project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a project ID" }),
-    projectNumber: z
-      .union([z.string(), z.number()])
-      .transform((v) => String(v))
-      .refine((v) => /^[0-9]{6,20}$/.test(v), { error: "must be the numeric project number" }),
-    poolId: ruled(gcpIdProblem),
-    oidcProviderId: ruled(gcpIdProblem).optional(),
-    x509ProviderId: ruled(gcpIdProblem).optional(),
-    oidc: z.boolean({ error: "must be true or false" }).optional(),
-    x509: z.boolean({ error: "must be true or false" }).optional(),
-  }),
-  openziti: z.strictObject({
-    controllerUrl: httpsUrl,
-    username: z.string().min(1, { error: "must not be empty" }),
-    password: secureString,
-    controllerCaPem: z
-      .string()
-      .includes("BEGIN CERTIFICATE", { error: "must be a PEM bundle" })
-      .optional(),
-    caName: ruled(zitiNameProblem).optional(),
-    x509: z.boolean({ error: "must be true or false" }).optional(),
-    jwt: z.boolean({ error: "must be true or false" }).optional(),
-    audience: z.string().min(1, { error: "must not be empty" }).optional(),
-    verificationCertPem: z
-      .string()
-      .includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" })
-      .optional(),
-  }),
 } as const;
 
-const workloadSchema = z.strictObject({
+const workloadCoreShape = {
   name: dnsLabel,
   namespace: dnsLabel,
   serviceAccount: dnsSubdomain,
   spiffeIdPath: z.string().optional(),
   podLabels: labelMap.optional(),
-  vault: z
-    .strictObject({
-      policies: z.array(z.string()).min(1, { error: "must name at least one policy" }),
-      audience: z.string().min(1, { error: "must not be empty" }).optional(),
-      tokenTtl: duration.optional(),
-    })
-    .optional(),
-  azure: z
-    .strictObject({
-      identity: ruled(identityNameProblem).optional(),
-      roleAssignments: z.array(
-        z.strictObject({
-          role: z.string().refine((r) => roleDefinitionGuid(r) !== undefined, {
-            error: `must be a built-in role name the package knows (Reader, Contributor, Storage Blob Data Reader, Storage Blob Data Contributor, Key Vault Secrets User, Key Vault Crypto User, AcrPull) or a role definition GUID`,
-          }),
-          scope: z.string().refine(isAzureScope, {
-            error:
-              "must be an Azure resource ID such as /subscriptions/<id>/resourceGroups/<group>",
-          }),
-        }),
-      ),
-    })
-    .optional(),
-  openziti: z
-    .strictObject({
-      roleAttributes: z.array(z.string().min(1, { error: "must not be empty" })),
-      admin: z.boolean({ error: "must be true or false" }).optional(),
-    })
-    .optional(),
-  gcp: z
-    .strictObject({
-      roles: z.array(
-        z.strictObject({ role: ruled(gcpRoleProblem), project: z.string().optional() }),
-      ),
-    })
-    .optional(),
+};
+
+/** A workload's schema: the core fields plus one optional grant per relying party. */
+const workloadSchema = z.strictObject({
+  ...workloadCoreShape,
+  ...Object.fromEntries(relyingParties.map((p) => [p.key, p.grantSchema.optional()])),
 });
 
 const REQUIRED_KEYS = ["trustDomain", "clusterName", "oidc", "ca", "workloads"] as const;
@@ -363,113 +220,15 @@ const REQUIRED_KEYS = ["trustDomain", "clusterName", "oidc", "ca", "workloads"] 
 // ---------------------------------------------------------------------------------------------
 // The model the components consume.
 
-/** How the OIDC discovery provider gets its serving certificate. */
-export type OidcTls =
-  | { kind: "acme"; email: string; server: string }
-  | { kind: "secret"; secretName: string }
-  | { kind: "spire" };
+/** One workload: its SPIFFE ID and its grants in each relying party. */
+export type WorkloadModel = CoreWorkload & RelyingPartyGrants;
 
-/** The root of trust SPIRE's upstream authority chains to. */
-export type CaModel =
-  | {
-      mode: "generated";
-      keyAlgorithm: "ECDSA-P256" | "ECDSA-P384" | "RSA-2048" | "RSA-4096";
-      validityHours: number;
-    }
-  | { mode: "clusterIssuer"; clusterIssuer: string; rootCertificatePem: string };
-
-/** SPIRE's datastore; the password stays a Pulumi secret. */
-export type DatastoreModel =
-  | { type: "sqlite3" }
-  | {
-      type: "postgres" | "mysql";
-      host: string;
-      port: number;
-      database: string;
-      username: string;
-      password: pulumi.Output<string>;
-    };
-
-/** One workload that gets a SPIFFE ID (and, in later config blocks, federated grants). */
-export interface WorkloadModel {
-  /** Unique name, used in resource names. */
-  name: string;
-  /** Kubernetes namespace the workload's pods run in. */
-  namespace: string;
-  /** Service account the pods run as. */
-  serviceAccount: string;
-  /** The full SPIFFE ID. */
-  spiffeId: string;
-  /** Extra pod labels that select the workload's pods. */
-  podLabels: Record<string, string>;
-  /** Vault grants: a JWT role with these policies. */
-  vault?: { policies: string[]; audience: string; tokenTtlSeconds?: number };
-  /** Azure grants: a managed identity (shared when several workloads name it) and its roles. */
-  azure?: { identity: string; roleAssignments: { role: string; scope: string }[] };
-  /** Google Cloud grants: project roles for the workload's principal. */
-  gcp?: { roles: { role: string; project: string }[] };
-  /** OpenZiti grants: an identity with these role attributes. */
-  openziti?: { roleAttributes: string[]; admin: boolean };
-}
-
-/** The validated stack config. */
-export interface StackModel {
-  /** SPIFFE trust domain, e.g. `prod.example.org`. */
-  trustDomain: string;
-  /** Name of the Kubernetes cluster as SPIRE's node attestor knows it. */
-  clusterName: string;
-  /** OIDC discovery exposure. */
-  oidc: {
-    /** Public host name of the discovery provider. */
-    host: string;
-    /** Ingress class of the ingress that exposes it. */
-    ingressClassName: string;
-    /** The chart's ingress controller type (drives passthrough annotations). */
-    ingressControllerType: "ingress-nginx" | "openshift" | "other";
-    /** How the endpoint gets its certificate. */
-    tls: OidcTls;
-    /** `https://<host>`: the JWT `iss` and the discovery document's issuer. */
-    issuerUrl: string;
-    /** `https://<host>/keys`: where the signing keys are published. */
-    jwksUri: string;
+/** The validated stack config: the core plus each configured relying party's block. */
+export type StackModel = Omit<CoreModel, "workloads"> &
+  RelyingPartyBlocks & {
+    /** Workloads with their SPIFFE IDs and grants. */
+    workloads: WorkloadModel[];
   };
-  /** Root of trust. */
-  ca: CaModel;
-  /** cert-manager installation. */
-  certManager: { install: boolean; chartVersion: string; namespace: string };
-  /** SPIRE settings with defaults applied. */
-  spire: {
-    chartVersion: string;
-    crdsChartVersion: string;
-    caKeyType: "rsa-2048" | "rsa-4096" | "ec-p256" | "ec-p384";
-    caTTL: string;
-    x509SvidTTL: string;
-    jwtSvidTTL: string;
-    replicas: number;
-    datastore: DatastoreModel;
-    caSubject: { country: string; organization: string; commonName: string };
-  };
-  /** Workloads with their SPIFFE IDs. */
-  workloads: WorkloadModel[];
-  /** Vault JWT auth, when configured. */
-  vault?: { path: string; discoveryCaPem?: string; policies: Record<string, string> };
-  /** Azure Entra ID federation, when configured. */
-  azure?: { resourceGroupName: string; location: string; audience: string; subscriptionId: string };
-  /** Google Cloud workload identity federation, when configured. */
-  gcp?: GcpPoolSettings;
-  /** OpenZiti federation, when configured. */
-  openziti?: {
-    controllerUrl: string;
-    username: string;
-    password: pulumi.Output<string>;
-    controllerCaPem?: string;
-    caName: string;
-    x509: boolean;
-    jwt: boolean;
-    audience: string;
-    verificationCertPem?: string;
-  };
-}
 
 /** Options of {@link parseStackConfig}. */
 export interface ParseOptions {
@@ -557,6 +316,15 @@ class Problems {
   }
 }
 
+/** The message for a relying party that needs a publicly trusted discovery endpoint. */
+function publicIssuerProblem(need: { reason: string; alternative?: string }): string {
+  const fix =
+    need.alternative === undefined
+      ? "use acme or secretName, not spire"
+      : `set oidc.tls to acme or secretName, ${need.alternative}`;
+  return `${need.reason} and needs a publicly trusted certificate: ${fix}`;
+}
+
 /**
  * Validates the raw stack config (keys without the namespace prefix, values already
  * JSON-decoded) and returns the typed model.
@@ -567,8 +335,10 @@ export function parseStackConfig(
   options: ParseOptions = {},
 ): StackModel {
   const problems = new Problems();
+  const parties: readonly AnyRelyingParty[] = relyingParties;
+  const known = new Set<string>([...Object.keys(coreSchemas), ...parties.map((p) => p.key)]);
   for (const key of Object.keys(raw)) {
-    if (!(key in schemas)) {
+    if (!known.has(key)) {
       problems.add([key], "unknown key");
     }
   }
@@ -577,78 +347,34 @@ export function parseStackConfig(
       problems.add([key], "required");
     }
   }
-  const get = <T>(key: keyof typeof schemas, schema: z.ZodType<T>): T | undefined =>
+  const get = <T>(key: string, schema: z.ZodType<T>): T | undefined =>
     raw[key] === undefined ? undefined : problems.parse(schema, raw[key], [key]);
-  const trustDomain = get("trustDomain", schemas.trustDomain);
-  const clusterName = get("clusterName", schemas.clusterName);
-  const oidc = get("oidc", schemas.oidc);
-  const ca = get("ca", schemas.ca);
-  const certManager = get("certManager", schemas.certManager) ?? {};
-  const spire = raw.spire === undefined ? {} : get("spire", schemas.spire);
-  const workloadList = get("workloads", schemas.workloads);
+  const trustDomain = get("trustDomain", coreSchemas.trustDomain);
+  const clusterName = get("clusterName", coreSchemas.clusterName);
+  const oidc = get("oidc", coreSchemas.oidc);
+  const ca = get("ca", coreSchemas.ca);
+  const certManager = get("certManager", coreSchemas.certManager) ?? {};
+  const spire = raw.spire === undefined ? {} : get("spire", coreSchemas.spire);
+  const workloadList = get("workloads", coreSchemas.workloads);
 
   // Cross-field rules read each field on its own, so that one bad field in a section does not
   // hide another rule's problem in the same section.
   const spireRaw = isRecord(raw.spire) ? raw.spire : {};
-  const spireField = <K extends keyof typeof schemas.spire.shape>(key: K) => {
-    const r = schemas.spire.shape[key].safeParse(spireRaw[key]);
-    return r.success ? (r.data as z.output<(typeof schemas.spire.shape)[K]>) : undefined;
+  const spireField = <K extends keyof typeof coreSchemas.spire.shape>(key: K) => {
+    const r = coreSchemas.spire.shape[key].safeParse(spireRaw[key]);
+    return r.success ? (r.data as z.output<(typeof coreSchemas.spire.shape)[K]>) : undefined;
   };
   const caTTL = spireField("caTTL") ?? "24h";
   const x509SvidTTL = spireField("x509SvidTTL") ?? "4h";
   const jwtSvidTTL = spireField("jwtSvidTTL") ?? "1h";
   const datastore = spireField("datastore") ?? { type: "sqlite3" as const };
   const replicas = spireField("replicas") ?? 1;
-  const vault = get("vault", schemas.vault);
-  const azure = get("azure", schemas.azure);
-  const gcp = get("gcp", schemas.gcp);
-  const openziti = get("openziti", schemas.openziti);
-  if (openziti !== undefined) {
-    if (options.secretKeys !== undefined && !options.secretKeys.has("openziti")) {
-      problems.add(
-        ["openziti", "password"],
-        "must be a secure value (pulumi config set --secret --path openziti.password …)",
-      );
-    }
-    if (openziti.x509 === false && openziti.jwt !== true) {
-      problems.add(["openziti"], "enable x509, jwt or both");
-    }
-    if (
-      openziti.verificationCertPem !== undefined &&
-      isRecord(raw.ca) &&
-      raw.ca.mode === "generated"
-    ) {
-      problems.add(
-        ["openziti", "verificationCertPem"],
-        "only for ca.mode clusterIssuer: with a generated root the package signs the verification certificate itself",
-      );
-    }
-  }
   const caKeyType = spireField("caKeyType") ?? "rsa-2048";
+  const blocks = new Map<string, unknown>();
+  for (const p of parties) {
+    blocks.set(p.key, get(p.key, p.blockSchema));
+  }
   const tlsKind = isRecord(raw.oidc) && isRecord(raw.oidc.tls) ? Object.keys(raw.oidc.tls) : [];
-  if (raw.azure !== undefined && options.azureSubscriptionId === undefined) {
-    problems.lines.push(
-      "azure-native:subscriptionId: required when spire-federation:azure is set (pulumi config set azure-native:subscriptionId <id>)",
-    );
-  }
-  if (raw.azure !== undefined && tlsKind.includes("spire")) {
-    problems.add(
-      ["oidc", "tls"],
-      "Entra ID fetches the discovery document itself and needs a publicly trusted certificate: use acme or secretName, not spire",
-    );
-  }
-  if (openziti?.jwt === true && tlsKind.includes("spire")) {
-    problems.add(
-      ["openziti", "jwt"],
-      "the controller fetches the JWKS itself and needs a publicly trusted certificate: set oidc.tls to acme or secretName, or use the x509 path only",
-    );
-  }
-  if (gcp !== undefined && (gcp.oidc ?? true) && tlsKind.includes("spire")) {
-    problems.add(
-      ["gcp", "oidc"],
-      "Google Cloud fetches the discovery document itself and needs a publicly trusted certificate: set oidc.tls to acme or secretName, or gcp.oidc to false",
-    );
-  }
   if ((parseDuration(jwtSvidTTL) ?? 0) > MAX_JWT_SVID_TTL_SECONDS) {
     problems.add(
       ["spire", "jwtSvidTTL"],
@@ -687,13 +413,14 @@ export function parseStackConfig(
   }
 
   // Workloads: each parsed on its own so that every bad entry is reported.
-  const workloads: WorkloadModel[] = [];
+  const workloads: CoreWorkload[] = [];
+  const grants = new Map<string, GrantEntry<unknown>[]>(parties.map((p) => [p.key, []]));
   const names = new Map<string, number>();
   const ids = new Map<string, number>();
-  const identityMembers = new Map<string, number[]>();
   (workloadList ?? []).forEach((entry, i) => {
-    const w = problems.parse(workloadSchema, entry, ["workloads", i]);
-    const name = workloadSchema.shape.name.safeParse(isRecord(entry) ? entry.name : undefined);
+    const w = problems.parse(workloadSchema, entry, ["workloads", i]) as
+      (z.output<z.ZodObject<typeof workloadCoreShape>> & Record<string, unknown>) | undefined;
+    const name = workloadCoreShape.name.safeParse(isRecord(entry) ? entry.name : undefined);
     if (name.success) {
       const seenName = names.get(name.data);
       if (seenName !== undefined) {
@@ -737,90 +464,53 @@ export function parseStackConfig(
       );
     }
     ids.set(spiffeId, seenId ?? i);
-    const at = (...rest: PropertyKey[]) => ["workloads", i, ...rest];
-
-    if (w.vault !== undefined) {
-      if (raw.vault === undefined) {
-        problems.add(at("vault"), "needs the spire-federation:vault block");
-      }
-      w.vault.policies.forEach((policy, j) => {
-        if (vault !== undefined && !(policy in vault.policies)) {
-          problems.add(
-            at("vault", "policies", j),
-            `policy "${policy}" is not declared in spire-federation:vault.policies`,
-          );
-        }
-      });
-    }
-    if (w.azure !== undefined) {
-      if (raw.azure === undefined) {
-        problems.add(at("azure"), "needs the spire-federation:azure block");
-      }
-      const nameProblem = credentialNameProblem(w.name);
-      if (nameProblem !== undefined) {
-        problems.add(at("name"), `${nameProblem} (it names the Entra federated credential)`);
-      }
-      const subjectProblem = claimProblem(spiffeId);
-      if (subjectProblem !== undefined) {
-        problems.add(at(), `SPIFFE ID ${subjectProblem} in a federated credential subject`);
-      }
-      const identity = w.azure.identity ?? w.name;
-      const members = identityMembers.get(identity) ?? [];
-      members.push(i);
-      identityMembers.set(identity, members);
-      if (members.length === ENTRA_MAX_CREDENTIALS_PER_IDENTITY + 1) {
-        problems.add(
-          at("azure", "identity"),
-          `identity "${identity}" would have more than ${ENTRA_MAX_CREDENTIALS_PER_IDENTITY} federated credentials; Entra allows at most ${ENTRA_MAX_CREDENTIALS_PER_IDENTITY}`,
-        );
-      }
-    }
-    if (w.openziti !== undefined && raw.openziti === undefined) {
-      problems.add(at("openziti"), "needs the spire-federation:openziti block");
-    }
-    if (w.gcp !== undefined) {
-      if (raw.gcp === undefined) {
-        problems.add(at("gcp"), "needs the spire-federation:gcp block");
-      }
-      if (spiffeId.length > GCP_MAX_SUBJECT_LENGTH) {
-        problems.add(
-          at(),
-          `SPIFFE ID of workload "${w.name}" is ${spiffeId.length} characters; Google Cloud limits google.subject to ${GCP_MAX_SUBJECT_LENGTH}`,
-        );
-      }
-    }
-
-    workloads.push({
+    const workload: CoreWorkload = {
       name: w.name,
       namespace: w.namespace,
       serviceAccount: w.serviceAccount,
       spiffeId,
       podLabels: w.podLabels ?? {},
-      vault: w.vault && {
-        policies: w.vault.policies,
-        audience: w.vault.audience ?? DEFAULT_VAULT_AUDIENCE,
-        tokenTtlSeconds:
-          w.vault.tokenTtl === undefined ? undefined : parseDuration(w.vault.tokenTtl),
-      },
-      azure: w.azure && {
-        identity: w.azure.identity ?? w.name,
-        roleAssignments: w.azure.roleAssignments,
-      },
-      openziti: w.openziti && {
-        roleAttributes: w.openziti.roleAttributes,
-        admin: w.openziti.admin ?? false,
-      },
-      gcp: w.gcp && {
-        roles: w.gcp.roles.map((r) => ({ role: r.role, project: r.project ?? gcp?.project ?? "" })),
-      },
-    });
+    };
+    workloads.push(workload);
+    for (const p of parties) {
+      if (w[p.key] === undefined) continue;
+      if (raw[p.key] === undefined) {
+        problems.add(["workloads", i, p.key], `needs the ${CONFIG_NAMESPACE}:${p.key} block`);
+      }
+      grants.get(p.key)?.push({ index: i, workload, grant: w[p.key] });
+    }
   });
 
-  if (identityMembers.size > 0 && !caKeyType.startsWith("rsa-")) {
-    problems.add(
-      ["spire", "caKeyType"],
-      `must be rsa-2048 or rsa-4096 while workloads have Azure grants: Entra ID accepts RS256 tokens only, and SPIRE signs JWT-SVIDs with its CA key (${caKeyType})`,
-    );
+  // Each relying party's own rules, then the needs the core checks once for all of them.
+  const oidcTls = oidc === undefined ? undefined : oidcTlsModel(oidc.tls);
+  for (const p of parties) {
+    const block = blocks.get(p.key);
+    const partyGrants = grants.get(p.key) ?? [];
+    p.check?.({
+      raw,
+      block,
+      core: { trustDomain, caMode: ca?.mode, caKeyType, oidcTls },
+      grants: partyGrants,
+      secretKeys: options.secretKeys,
+      providerConfig: { "azure-native:subscriptionId": options.azureSubscriptionId },
+      report: (path, message) => problems.add(path, message),
+      reportOther: (fullKey, message) => problems.lines.push(`${fullKey}: ${message}`),
+    });
+    if (block === undefined) continue;
+    const publicNeed = p.publicIssuer?.(block);
+    if (publicNeed !== undefined && tlsKind.includes("spire")) {
+      problems.add(publicNeed.path, publicIssuerProblem(publicNeed));
+    }
+    const jwtNeed = p.jwtAlgorithms?.(block, partyGrants);
+    if (jwtNeed !== undefined && !jwtNeed.algorithms.includes(JWT_ALGORITHM[caKeyType])) {
+      const allowed = (Object.keys(JWT_ALGORITHM) as CaKeyType[]).filter((k) =>
+        jwtNeed.algorithms.includes(JWT_ALGORITHM[k]),
+      );
+      problems.add(
+        ["spire", "caKeyType"],
+        `must be ${joinOr(allowed)} ${jwtNeed.when}: ${jwtNeed.reason}, and SPIRE signs JWT-SVIDs with its CA key (${caKeyType})`,
+      );
+    }
   }
 
   if (
@@ -828,6 +518,7 @@ export function parseStackConfig(
     trustDomain === undefined ||
     clusterName === undefined ||
     oidc === undefined ||
+    oidcTls === undefined ||
     ca === undefined ||
     spire === undefined
   ) {
@@ -835,23 +526,15 @@ export function parseStackConfig(
   }
 
   const issuerUrl = `https://${oidc.host}`;
-  const tls: OidcTls = oidc.tls.acme
-    ? {
-        kind: "acme",
-        email: oidc.tls.acme.email,
-        server: oidc.tls.acme.server ?? "https://acme-v02.api.letsencrypt.org/directory",
-      }
-    : oidc.tls.secretName !== undefined
-      ? { kind: "secret", secretName: oidc.tls.secretName }
-      : { kind: "spire" };
-  return {
+  const providerConfig = { "azure-native:subscriptionId": options.azureSubscriptionId };
+  const model: StackModel = {
     trustDomain,
     clusterName,
     oidc: {
       host: oidc.host,
       ingressClassName: oidc.ingressClassName,
       ingressControllerType: oidc.ingressControllerType ?? "ingress-nginx",
-      tls,
+      tls: oidcTls,
       issuerUrl,
       jwksUri: `${issuerUrl}/keys`,
     },
@@ -894,36 +577,39 @@ export function parseStackConfig(
       },
     },
     workloads,
-    vault: vault && {
-      path: vault.path ?? DEFAULT_VAULT_PATH,
-      discoveryCaPem: vault.discoveryCaPem,
-      policies: vault.policies,
-    },
-    azure: azure && {
-      resourceGroupName: azure.resourceGroupName,
-      location: azure.location,
-      audience: azure.audience ?? ENTRA_AUDIENCE,
-      subscriptionId: options.azureSubscriptionId ?? "",
-    },
-    gcp: gcp && {
-      project: gcp.project,
-      projectNumber: gcp.projectNumber,
-      poolId: gcp.poolId,
-      oidcProviderId: gcp.oidcProviderId ?? DEFAULT_GCP_OIDC_PROVIDER_ID,
-      x509ProviderId: gcp.x509ProviderId ?? DEFAULT_GCP_X509_PROVIDER_ID,
-      oidc: gcp.oidc ?? true,
-      x509: gcp.x509 ?? true,
-    },
-    openziti: openziti && {
-      controllerUrl: openziti.controllerUrl.replace(/\/+$/, ""),
-      username: openziti.username,
-      password: pulumi.secret(openziti.password),
-      controllerCaPem: openziti.controllerCaPem,
-      caName: openziti.caName ?? "spire",
-      x509: openziti.x509 ?? true,
-      jwt: openziti.jwt ?? false,
-      audience: openziti.audience ?? "openziti",
-      verificationCertPem: openziti.verificationCertPem,
-    },
   };
+  // Each configured relying party's block, and each workload's grants, with defaults.
+  const blockModels = model as Record<string, unknown>;
+  for (const p of parties) {
+    const block = blocks.get(p.key);
+    if (block === undefined) continue;
+    const blockModel: unknown = p.model(block, { providerConfig });
+    blockModels[p.key] = blockModel;
+    for (const { workload, grant } of grants.get(p.key) ?? []) {
+      (workload as unknown as Record<string, unknown>)[p.key] = p.grant(
+        grant,
+        workload,
+        blockModel,
+      );
+    }
+  }
+  return model;
+}
+
+function oidcTlsModel(tls: z.output<typeof oidcTlsSchema>): OidcTls {
+  return tls.acme
+    ? {
+        kind: "acme",
+        email: tls.acme.email,
+        server: tls.acme.server ?? "https://acme-v02.api.letsencrypt.org/directory",
+      }
+    : tls.secretName !== undefined
+      ? { kind: "secret", secretName: tls.secretName }
+      : { kind: "spire" };
+}
+
+function joinOr(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }

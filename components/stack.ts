@@ -6,10 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "./cert-manager";
 import type { StackModel } from "./config";
-import { EntraFederation, type EntraIdentityArgs, type EntraLogin } from "./federation/azure/component";
-import { GcpFederation, type GcpLogin } from "./federation/gcp/component";
-import { OpenZitiFederation, type ZitiIdentityFile } from "./federation/openziti/component";
-import { VaultFederation, type VaultLogin } from "./federation/vault/component";
+import type { AnyRelyingParty } from "./federation/contract";
+import {
+  relyingParties,
+  type RelyingPartyKey,
+  type RelyingPartyLogins,
+} from "./federation/registry";
 import { Spire, type SpireValuesArgs } from "./spire";
 
 /** Arguments of {@link SpireFederation}. */
@@ -43,37 +45,15 @@ export function spireValuesArgs(
   };
 }
 
-/** What one workload needs to use its grants in each relying party (outputs). */
-export interface WorkloadFederationOutputs {
-  /** Vault role, login path and audience. */
-  vault?: VaultLogin;
-  /** Entra client, tenant and principal IDs. */
-  azure?: EntraLogin;
-  /** Google Cloud principal, audiences and credential configurations. */
-  gcp?: GcpLogin;
-  /** The OpenZiti identity file a tunneler or SDK loads. */
-  openziti?: ZitiIdentityFile;
-}
+/** What one workload needs to use its grants in each relying party (outputs), by config key. */
+export type WorkloadFederationOutputs = RelyingPartyLogins;
 
-/** Groups workloads with Azure grants by identity: one credential each, grants deduplicated. */
-export function entraIdentities(m: StackModel): EntraIdentityArgs[] {
-  const byName = new Map<string, EntraIdentityArgs>();
-  for (const w of m.workloads) {
-    if (!w.azure) continue;
-    const identity = byName.get(w.azure.identity) ?? {
-      name: w.azure.identity,
-      credentials: [],
-      roleAssignments: [],
-    };
-    identity.credentials.push({ name: w.name, subject: w.spiffeId });
-    for (const a of w.azure.roleAssignments) {
-      if (!identity.roleAssignments.some((x) => x.role === a.role && x.scope === a.scope)) {
-        identity.roleAssignments.push(a);
-      }
-    }
-    byName.set(identity.name, identity);
-  }
-  return [...byName.values()];
+/**
+ * Child name suffix per relying party. Entra's component was named `-entra` before the config key
+ * `azure` named its folder; the name stays so that existing stacks see no replacement.
+ */
+function componentSuffix(key: string): string {
+  return key === "azure" ? "entra" : key;
 }
 
 /** A SPIFFE trust domain on Kubernetes and its federation. */
@@ -92,14 +72,10 @@ export class SpireFederation extends pulumi.ComponentResource {
   readonly rootCaPem: pulumi.Output<string>;
   /** SPIFFE ID of each workload, by workload name. */
   readonly workloads: pulumi.Output<Record<string, string>>;
-  /** Vault JWT auth, when configured. */
-  readonly vault?: VaultFederation;
-  /** Entra ID federation, when configured. */
-  readonly entra?: EntraFederation;
-  /** Google Cloud federation, when configured. */
-  readonly gcp?: GcpFederation;
-  /** OpenZiti federation, when configured. */
-  readonly openziti?: OpenZitiFederation;
+  /** Each configured relying party's component, by config key. */
+  readonly relyingParties: Partial<Record<RelyingPartyKey, pulumi.ComponentResource>>;
+  /** Extra stack outputs the relying parties contribute (e.g. a CA verification token). */
+  readonly extraOutputs: Record<string, pulumi.Input<unknown>>;
   /**
    * What each workload needs to use its grants, by workload name. A plain record of outputs, so
    * that values known at preview (roles, audiences) show while others are still unknown.
@@ -142,105 +118,39 @@ export class SpireFederation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Relying parties. Only Vault waits on the cluster (its backend fetches the discovery
-    // document when written); Entra and Google Cloud take the issuer from config and the root
-    // from the root of trust, so they deploy in parallel with Kubernetes.
-    if (m.vault !== undefined) {
-      this.vault = new VaultFederation(
-        `${name}-vault`,
+    // Relying parties, in registry order. Only those that fetch the discovery endpoint wait on
+    // the cluster (through `trust.spireRelease`); the others take the issuer from config and the
+    // root from the root of trust, so they deploy in parallel with Kubernetes.
+    this.relyingParties = {};
+    this.extraOutputs = {};
+    this.federation = Object.fromEntries(m.workloads.map((w) => [w.name, {}]));
+    const parties: readonly AnyRelyingParty[] = relyingParties;
+    const blocks = m as unknown as Record<string, unknown>;
+    for (const party of parties) {
+      const block = blocks[party.key];
+      if (block === undefined) continue;
+      const built = party.build(
+        `${name}-${componentSuffix(party.key)}`,
         {
-          issuerUrl: m.oidc.issuerUrl,
-          path: m.vault.path,
-          discoveryCaPem: m.vault.discoveryCaPem,
-          policies: m.vault.policies,
-          roles: m.workloads.flatMap((w) =>
-            w.vault ? [{ name: w.name, spiffeId: w.spiffeId, ...w.vault }] : [],
-          ),
-          waitFor: [this.spire.release],
-        },
-        { parent: this },
-      );
-    }
-    if (m.azure !== undefined) {
-      this.entra = new EntraFederation(
-        `${name}-entra`,
-        {
-          issuerUrl: m.oidc.issuerUrl,
-          audience: m.azure.audience,
-          resourceGroupName: m.azure.resourceGroupName,
-          location: m.azure.location,
-          subscriptionId: m.azure.subscriptionId,
-          identities: entraIdentities(m),
-        },
-        { parent: this },
-      );
-    }
-    if (m.gcp !== undefined) {
-      this.gcp = new GcpFederation(
-        `${name}-gcp`,
-        {
-          ...m.gcp,
-          issuerUrl: m.oidc.issuerUrl,
-          trustDomain: m.trustDomain,
-          rootCaPem: this.certManager.rootCertificatePem,
-          grants: m.workloads.flatMap((w) =>
-            w.gcp ? [{ workload: w.name, spiffeId: w.spiffeId, roles: w.gcp.roles }] : [],
-          ),
-        },
-        { parent: this },
-      );
-    }
-    if (m.openziti !== undefined) {
-      const z = m.openziti;
-      const root = this.certManager.rootPrivateKeyPem;
-      this.openziti = new OpenZitiFederation(
-        `${name}-openziti`,
-        {
-          connection: {
-            controllerUrl: z.controllerUrl,
-            username: z.username,
-            password: z.password,
-            caPem: z.controllerCaPem,
+          core: m,
+          block,
+          grants: m.workloads.flatMap((w) => {
+            const grant = (w as unknown as Record<string, unknown>)[party.key];
+            return grant === undefined ? [] : [{ workload: w, grant }];
+          }),
+          trust: {
+            rootCertificatePem: this.certManager.rootCertificatePem,
+            rootPrivateKeyPem: this.certManager.rootPrivateKeyPem,
+            spireRelease: this.spire.release,
           },
-          caName: z.caName,
-          x509: z.x509,
-          jwt: z.jwt,
-          audience: z.audience,
-          issuerUrl: m.oidc.issuerUrl,
-          jwksUri: m.oidc.jwksUri,
-          rootCaPem: this.certManager.rootCertificatePem,
-          verification: root
-            ? { mode: "sign", caPrivateKeyPem: root }
-            : z.verificationCertPem
-              ? { mode: "pem", certPem: z.verificationCertPem }
-              : { mode: "none" },
-          identities: m.workloads.flatMap((w) =>
-            w.openziti
-              ? [
-                  {
-                    name: w.name,
-                    spiffeId: w.spiffeId,
-                    roleAttributes: w.openziti.roleAttributes,
-                    admin: w.openziti.admin,
-                  },
-                ]
-              : [],
-          ),
         },
         { parent: this },
       );
-    }
-    this.federation = {};
-    for (const w of m.workloads) {
-      const entry: WorkloadFederationOutputs = {};
-      const vaultLogin = this.vault?.logins[w.name];
-      if (vaultLogin) entry.vault = vaultLogin;
-      if (w.azure && this.entra) entry.azure = this.entra.logins[w.azure.identity];
-      const gcpLogin = this.gcp?.logins[w.name];
-      if (gcpLogin) entry.gcp = gcpLogin;
-      const zitiFile = this.openziti?.identityFiles[w.name];
-      if (zitiFile) entry.openziti = zitiFile;
-      this.federation[w.name] = entry;
+      this.relyingParties[party.key as RelyingPartyKey] = built.component;
+      Object.assign(this.extraOutputs, built.outputs);
+      for (const [workload, login] of Object.entries(built.logins)) {
+        (this.federation[workload] as Record<string, unknown>)[party.key] = login;
+      }
     }
 
     this.trustDomain = pulumi.output(m.trustDomain);

@@ -17,66 +17,14 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
 import { rejectProblems } from "../args";
-
-/** The audience Entra expects in federated tokens. */
-export const ENTRA_AUDIENCE = "api://AzureADTokenExchange";
-/** Limit on issuer and subject length. */
-export const ENTRA_MAX_CLAIM_LENGTH = 600;
-/** Limit on federated credentials per identity. */
-export const ENTRA_MAX_CREDENTIALS_PER_IDENTITY = 20;
-
-/** Built-in Azure roles known by name → role definition GUID. */
-export const AZURE_BUILTIN_ROLES: Readonly<Record<string, string>> = {
-  Reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-  Contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
-  "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-  "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-  "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
-  "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
-  AcrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-};
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/;
-const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
-const RESOURCE_ID =
-  /^\/subscriptions\/[0-9a-f-]{36}(\/resourceGroups\/[-\w.()]+(\/providers\/[\w.]+\/[^/]+\/[^/]+(\/[^/]+\/[^/]+)*)?)?$|^\/providers\/Microsoft\.Management\/managementGroups\/[-\w.()]+$/i;
-
-/** The role definition GUID of a built-in role name or a GUID; `undefined` when neither. */
-export function roleDefinitionGuid(role: string): string | undefined {
-  if (GUID.test(role)) return role.toLowerCase();
-  return AZURE_BUILTIN_ROLES[role];
-}
-
-/** True for an Azure resource ID usable as a role assignment scope. */
-export function isAzureScope(scope: string): boolean {
-  return RESOURCE_ID.test(scope);
-}
-
-/** Why a federated credential name is unusable, or `undefined`. */
-export function credentialNameProblem(name: string): string | undefined {
-  return CREDENTIAL_NAME.test(name)
-    ? undefined
-    : "must be 3–120 characters of letters, digits, - and _, starting with a letter or digit";
-}
-
-/** Why a managed identity name is unusable, or `undefined`. */
-export function identityNameProblem(name: string): string | undefined {
-  return IDENTITY_NAME.test(name)
-    ? undefined
-    : "must be 3–128 characters of letters, digits, - and _, starting with a letter or digit";
-}
-
-/** Why an issuer or subject is unusable for a federated credential, or `undefined`. */
-export function claimProblem(value: string): string | undefined {
-  if (value.length > ENTRA_MAX_CLAIM_LENGTH) {
-    return `is ${value.length} characters; Entra accepts at most ${ENTRA_MAX_CLAIM_LENGTH}`;
-  }
-  if (value.includes("*")) {
-    return "contains a wildcard; Entra matches issuer and subject exactly";
-  }
-  return undefined;
-}
+import {
+  claimProblem,
+  credentialNameProblem,
+  ENTRA_MAX_CREDENTIALS_PER_IDENTITY,
+  identityNameProblem,
+  isAzureScope,
+  roleDefinitionGuid,
+} from "./rules";
 
 /** A deterministic GUID (RFC 4122 version 5 layout over SHA-1) for a role assignment name. */
 export function deterministicGuid(...parts: string[]): string {

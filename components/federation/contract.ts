@@ -1,0 +1,161 @@
+/**
+ * The contract every relying party implements. A relying party is one folder under
+ * `components/federation/<key>/` whose `index.ts` exports one {@link RelyingParty} made with
+ * {@link defineRelyingParty}; `registry.ts` lists them in deployment order. The config parser,
+ * the stack and the policy pack iterate that list and never name a relying party.
+ *
+ * Data flows one way: raw config → `parse` (block, grants) → `check` (cross-field rules) →
+ * model → `build` (the component) → logins (per-workload outputs).
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "../model";
+
+/** A CrossGuard rule (resource or stack). */
+export type Policy = ResourceValidationPolicy | StackValidationPolicy;
+
+/** A key path below the `spire-federation:` namespace, e.g. `["workloads", 2, "vault"]`. */
+export type KeyPath = readonly PropertyKey[];
+
+/** One workload that carries this relying party's grant, as the checks see it. */
+export interface GrantEntry<G> {
+  /** Index in `workloads`, for key paths. */
+  index: number;
+  /** The workload's core (its SPIFFE ID is already validated). */
+  workload: CoreWorkload;
+  /** The parsed grant (`workloads[index].<key>`). */
+  grant: G;
+}
+
+/** What the core knows when a relying party's cross-field rules run. */
+export interface CheckContext<B, G> {
+  /** The raw stack config (keys without namespace), for rules that read another block. */
+  raw: Readonly<Record<string, unknown>>;
+  /** The parsed block, or undefined when the key is unset or invalid. */
+  block: B | undefined;
+  /** The parsed core fields that are valid (each undefined when not). */
+  core: {
+    trustDomain?: string;
+    caMode?: "generated" | "clusterIssuer";
+    caKeyType: CaKeyType;
+    oidcTls?: OidcTls;
+  };
+  /** The workloads that carry a valid grant of this relying party. */
+  grants: GrantEntry<G>[];
+  /** Keys (without namespace) that Pulumi holds as secrets; undefined outside a program. */
+  secretKeys?: ReadonlySet<string>;
+  /** Config values of other namespaces the block depends on (e.g. `azure-native:subscriptionId`). */
+  providerConfig: Readonly<Record<string, string | undefined>>;
+  /** Reports a problem at a key path below `spire-federation:`. */
+  report(path: KeyPath, message: string): void;
+  /** Reports a problem with a key of another namespace (`<namespace>:<key>: <message>`). */
+  reportOther(fullKey: string, message: string): void;
+}
+
+/**
+ * Why this relying party needs a publicly trusted discovery endpoint (it fetches the discovery
+ * document or the JWKS itself), and the key the user changes to avoid the need.
+ */
+export interface PublicIssuerNeed {
+  /** Who fetches, as the sentence's subject: "Entra ID fetches the discovery document itself". */
+  reason: string;
+  /** Key path the problem is reported at. */
+  path: KeyPath;
+  /** The way out besides a trusted certificate, e.g. "or set gcp.oidc to false". */
+  alternative?: string;
+}
+
+/** The JWT algorithms this relying party verifies, when it verifies JWT-SVIDs at all. */
+export interface JwtAlgorithmNeed {
+  /** JWS algorithms it accepts, e.g. `["RS256"]`. */
+  algorithms: readonly string[];
+  /** Why, as the user reads it: "Entra ID accepts RS256 tokens only". */
+  reason: string;
+  /** When it applies, as the user reads it: "while workloads have Azure grants". */
+  when: string;
+}
+
+/** What the stack hands a relying party's component. */
+export interface BuildContext<B, G> {
+  /** The validated core model. */
+  core: CoreModel;
+  /** This relying party's block, with defaults applied. */
+  block: B;
+  /** The workloads with this relying party's grant, in config order. */
+  grants: { workload: CoreWorkload; grant: G }[];
+  /** The root of trust and what in the cluster must exist first. */
+  trust: {
+    /** PEM of the stable root (trust anchor). */
+    rootCertificatePem: pulumi.Output<string>;
+    /** The root's private key, when Pulumi generated it (a secret). */
+    rootPrivateKeyPem?: pulumi.Output<string>;
+    /** The SPIRE release: whatever fetches the discovery endpoint waits on it. */
+    spireRelease: pulumi.Resource;
+  };
+}
+
+/** What a relying party's build returns. */
+export interface Built<L> {
+  /** The component. */
+  component: pulumi.ComponentResource;
+  /** Per workload name: what the workload needs to use its grants. */
+  logins: Record<string, L>;
+  /** Extra stack outputs (e.g. a value the operator must act on). */
+  outputs?: Record<string, pulumi.Input<unknown>>;
+}
+
+/**
+ * One relying party. `BIn`/`GIn` are what its schemas parse, `B`/`G` the model with defaults,
+ * `L` the per-workload login output.
+ */
+export interface RelyingParty<K extends string, BIn, B, GIn, G, L> {
+  /** Config key, folder name and policy-name prefix, e.g. `vault`. */
+  key: K;
+  /** Product name as users know it, e.g. "HashiCorp Vault". */
+  product: string;
+  /** Schema of `spire-federation:<key>`. */
+  blockSchema: z.ZodType<BIn>;
+  /** Schema of `workloads[i].<key>`. */
+  grantSchema: z.ZodType<GIn>;
+  /** Cross-field rules (block against core, grants against block). */
+  check?(ctx: CheckContext<BIn, GIn>): void;
+  /** Needs a publicly trusted discovery endpoint (checked once by the core). */
+  publicIssuer?(block: BIn): PublicIssuerNeed | undefined;
+  /** Verifies JWT-SVIDs with these algorithms (checked once by the core against caKeyType). */
+  jwtAlgorithms?(block: BIn, grants: readonly GrantEntry<GIn>[]): JwtAlgorithmNeed | undefined;
+  /** The block with defaults applied. */
+  model(block: BIn, ctx: { providerConfig: Readonly<Record<string, string | undefined>> }): B;
+  /** One workload's grant with defaults applied. */
+  grant(grant: GIn, workload: CoreWorkload, block: B): G;
+  /** Builds the component and the per-workload logins. */
+  build(name: string, ctx: BuildContext<B, G>, opts: pulumi.ComponentResourceOptions): Built<L>;
+  /**
+   * For the core's `public-oidc-tls` rule: whether a planned resource of this relying party
+   * fetches the discovery document or the JWKS itself (so it needs a publicly trusted endpoint).
+   */
+  fetchesIssuer?(type: string, props: Readonly<Record<string, unknown>>): boolean;
+  /** This relying party's CrossGuard rules; names start with `<key>-`. */
+  policies: readonly Policy[];
+}
+
+/** Any relying party, for code that iterates the registry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRelyingParty = RelyingParty<string, any, any, any, any, any>;
+
+/** Identity function that lets TypeScript infer a relying party's type parameters. */
+export function defineRelyingParty<const K extends string, BIn, B, GIn, G, L>(
+  rp: RelyingParty<K, BIn, B, GIn, G, L>,
+): RelyingParty<K, BIn, B, GIn, G, L> {
+  return rp;
+}
+
+/** The block model of a relying party. */
+export type BlockModelOf<R> =
+  R extends RelyingParty<string, infer _BIn, infer B, infer _GIn, infer _G, infer _L> ? B : never;
+/** The grant model of a relying party. */
+export type GrantModelOf<R> =
+  R extends RelyingParty<string, infer _BIn, infer _B, infer _GIn, infer G, infer _L> ? G : never;
+/** The login output of a relying party. */
+export type LoginOf<R> =
+  R extends RelyingParty<string, infer _BIn, infer _B, infer _GIn, infer _G, infer L> ? L : never;

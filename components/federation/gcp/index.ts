@@ -1,0 +1,57 @@
+/** Google Cloud workload identity federation: the registry entry and the public API. */
+import { defineRelyingParty } from "../contract";
+import { GcpFederation } from "./component";
+import { GCP_TYPES, gcpPolicies } from "./policies";
+import { checkGcp, gcpBlockSchema, gcpGrant, gcpGrantSchema, gcpModel } from "./schema";
+
+export * from "./component";
+export * from "./policies";
+export * from "./rules";
+export * from "./schema";
+
+/** Google Cloud as a relying party. */
+export const gcp = defineRelyingParty({
+  key: "gcp",
+  product: "Google Cloud workload identity federation",
+  blockSchema: gcpBlockSchema,
+  grantSchema: gcpGrantSchema,
+  check: checkGcp,
+  publicIssuer: (b) =>
+    (b.oidc ?? true)
+      ? {
+          reason: "Google Cloud fetches the discovery document itself",
+          path: ["gcp", "oidc"],
+          alternative: "or gcp.oidc to false",
+        }
+      : undefined,
+  jwtAlgorithms: (b) =>
+    (b.oidc ?? true)
+      ? {
+          algorithms: ["RS256", "ES256"],
+          reason: "Google Cloud's STS accepts RS256 and ES256 tokens only",
+          when: "while gcp.oidc is on",
+        }
+      : undefined,
+  model: gcpModel,
+  grant: gcpGrant,
+  build: (name, { core, block, grants, trust }, opts) => {
+    const component = new GcpFederation(
+      name,
+      {
+        ...block,
+        issuerUrl: core.oidc.issuerUrl,
+        trustDomain: core.trustDomain,
+        rootCaPem: trust.rootCertificatePem,
+        grants: grants.map(({ workload, grant }) => ({
+          workload: workload.name,
+          spiffeId: workload.spiffeId,
+          roles: grant.roles,
+        })),
+      },
+      opts,
+    );
+    return { component, logins: component.logins };
+  },
+  fetchesIssuer: (type, props) => type === GCP_TYPES.provider && props.oidc !== undefined,
+  policies: gcpPolicies,
+});

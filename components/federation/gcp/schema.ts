@@ -1,0 +1,74 @@
+/**
+ * `spire-federation:gcp` and `workloads[i].gcp`: the schemas and Google Cloud's cross-field rules.
+ */
+import { z } from "zod";
+import { ruled } from "../../config-fields";
+import type { CheckContext } from "../contract";
+import {
+  DEFAULT_GCP_OIDC_PROVIDER_ID,
+  DEFAULT_GCP_X509_PROVIDER_ID,
+  GCP_MAX_SUBJECT_LENGTH,
+  gcpIdProblem,
+  gcpRoleProblem,
+  type GcpPoolSettings,
+} from "./rules";
+
+/** Schema of `spire-federation:gcp`. */
+export const gcpBlockSchema = z.strictObject({
+  project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a project ID" }),
+  projectNumber: z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v))
+    .refine((v) => /^[0-9]{6,20}$/.test(v), { error: "must be the numeric project number" }),
+  poolId: ruled(gcpIdProblem),
+  oidcProviderId: ruled(gcpIdProblem).optional(),
+  x509ProviderId: ruled(gcpIdProblem).optional(),
+  oidc: z.boolean({ error: "must be true or false" }).optional(),
+  x509: z.boolean({ error: "must be true or false" }).optional(),
+});
+
+/** Schema of `workloads[i].gcp`. */
+export const gcpGrantSchema = z.strictObject({
+  roles: z.array(z.strictObject({ role: ruled(gcpRoleProblem), project: z.string().optional() })),
+});
+
+/** The parsed `spire-federation:gcp` block. */
+export type GcpBlockInput = z.output<typeof gcpBlockSchema>;
+/** A parsed `workloads[i].gcp` grant. */
+export type GcpGrantInput = z.output<typeof gcpGrantSchema>;
+
+/** One workload's Google Cloud grant, with defaults applied. */
+export interface GcpGrant {
+  /** Project roles for the workload's principal (project defaults to `gcp.project`). */
+  roles: { role: string; project: string }[];
+}
+
+/** Google Cloud's cross-field rules. */
+export function checkGcp(ctx: CheckContext<GcpBlockInput, GcpGrantInput>): void {
+  for (const { index, workload } of ctx.grants) {
+    if (workload.spiffeId.length > GCP_MAX_SUBJECT_LENGTH) {
+      ctx.report(
+        ["workloads", index],
+        `SPIFFE ID of workload "${workload.name}" is ${workload.spiffeId.length} characters; Google Cloud limits google.subject to ${GCP_MAX_SUBJECT_LENGTH}`,
+      );
+    }
+  }
+}
+
+/** The block with defaults. */
+export function gcpModel(b: GcpBlockInput): GcpPoolSettings {
+  return {
+    project: b.project,
+    projectNumber: b.projectNumber,
+    poolId: b.poolId,
+    oidcProviderId: b.oidcProviderId ?? DEFAULT_GCP_OIDC_PROVIDER_ID,
+    x509ProviderId: b.x509ProviderId ?? DEFAULT_GCP_X509_PROVIDER_ID,
+    oidc: b.oidc ?? true,
+    x509: b.x509 ?? true,
+  };
+}
+
+/** A grant with defaults. */
+export function gcpGrant(g: GcpGrantInput, _w: unknown, block: GcpPoolSettings): GcpGrant {
+  return { roles: g.roles.map((r) => ({ role: r.role, project: r.project ?? block.project })) };
+}
