@@ -3,13 +3,11 @@
  * 127.0.0.1: CRUD, diff, drift, out-of-band deletion, verification with real certificates,
  * re-authentication, TLS trust, and errors.
  */
-import "reflect-metadata";
-import { webcrypto } from "node:crypto";
-import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   call,
   getEntity,
+  verifyCa,
   ZitiApiError,
   type ZitiConnection,
 } from "../components/federation/openziti/api";
@@ -38,19 +36,7 @@ async function signedBy(
   cn: string,
   issuer: { subject: string; privateKey: CryptoKey },
 ): Promise<string> {
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: "1f",
-    subject: `CN=${cn}`,
-    issuer: issuer.subject,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 3600_000),
-    signingAlgorithm: alg,
-    publicKey: keys.publicKey,
-    signingKey: issuer.privateKey,
-  });
-  return cert.toString("pem");
+  return (await makeCertificate({ subject: `CN=${cn}`, ca: false, issuer })).pem;
 }
 
 const caBody = () => spiffeCaBody("spire", root.pem);
@@ -166,14 +152,60 @@ describe("CA verification with real certificates", () => {
     expect(v.id).toBe(`${ca.id}/verification`);
     expect(ctl.store.cas.get(ca.id)!.isVerified).toBe(true);
     expect((await p.read(v.id, v.outs)).props.isVerified).toBe(true);
-    // unverified behind our back (e.g. the CA was replaced): the verification is made again
+    // unverified behind our back (e.g. the CA was replaced): the update verifies it again
+    const again = state("caVerification", { caId: ca.id, certPem: pem });
+    expect(await p.diff(v.id, { ...v.outs, isVerified: false }, again)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+    ctl.store.cas.get(ca.id)!.isVerified = false;
+    ctl.log.length = 0;
+    expect((await p.update(v.id, { ...v.outs, isVerified: false }, again)).outs.isVerified).toBe(
+      true,
+    );
+    expect(ctl.log).toContain(`POST /edge/management/v1/cas/${ca.id}/verify`);
+    expect(ctl.store.cas.get(ca.id)!.isVerified).toBe(true);
+  });
+
+  it("is one-time: a new verification certificate after verification neither re-verifies nor fails", async () => {
+    const ca = await p.create(state("ca", { ...caBody(), name: "verified-once" }));
+    const issuer = { subject: "CN=prod.example.com root CA", privateKey: root.keys.privateKey };
+    const first = await signedBy(ca.outs.verificationToken, issuer);
+    const v = await p.create(state("caVerification", { caId: ca.id, certPem: first }));
+    ctl.log.length = 0;
+    // 24 h later @pulumi/tls replaces the certificate (or the operator's PEM changes)
+    for (const certPem of [await signedBy(ca.outs.verificationToken, issuer), "[unknown]"]) {
+      const next = state("caVerification", { caId: ca.id, certPem });
+      expect(await p.diff(v.id, v.outs, next)).toEqual({
+        changes: false,
+        replaces: [],
+        deleteBeforeReplace: true,
+      });
+    }
+    // and were it ever created or updated again: no second POST, no error
+    const next = state("caVerification", {
+      caId: ca.id,
+      certPem: await signedBy(ca.outs.verificationToken, issuer),
+    });
+    expect((await p.update(v.id, v.outs, next)).outs.isVerified).toBe(true);
+    expect((await p.create(next)).outs.isVerified).toBe(true);
+    expect(ctl.log.filter((l) => l.includes("/verify"))).toEqual([]);
+    // the CA it belongs to changes: a new verification (replace)
     expect(
-      await p.diff(
-        v.id,
-        { ...v.outs, isVerified: false },
-        state("caVerification", { caId: ca.id, certPem: pem }),
-      ),
-    ).toMatchObject({ replaces: ["isVerified"] });
+      await p.diff(v.id, v.outs, state("caVerification", { caId: "other-ca", certPem: first })),
+    ).toMatchObject({ changes: true, replaces: ["body.caId"] });
+  });
+
+  it("takes the controller's 409 CA_ALREADY_VERIFIED (verified meanwhile) as done", async () => {
+    const ca = await p.create(state("ca", { ...caBody(), name: "raced" }));
+    const pem = await signedBy(ca.outs.verificationToken, {
+      subject: "CN=prod.example.com root CA",
+      privateKey: root.keys.privateKey,
+    });
+    const session = { connection: conn };
+    await call(session, "POST", `/cas/${ca.id}/verify`, pem, "text/plain");
+    await expect(verifyCa(session, ca.id, pem)).resolves.toBe("already-verified");
   });
 
   it("refuses a wrong CN and a wrong signer, with the API's code and status", async () => {

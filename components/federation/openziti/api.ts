@@ -206,7 +206,22 @@ export async function deleteEntity(
   }
 }
 
-/** Verifies a CA with a PEM certificate whose CN is the CA's verification token. */
-export async function verifyCa(session: ZitiSession, caId: string, certPem: string): Promise<void> {
-  await call(session, "POST", `/cas/${encodeURIComponent(caId)}/verify`, certPem, "text/plain");
+/**
+ * Verifies a CA with a PEM certificate whose CN is the CA's verification token. A CA that is
+ * already verified is done: the controller's 409 CA_ALREADY_VERIFIED counts as success.
+ */
+export async function verifyCa(
+  session: ZitiSession,
+  caId: string,
+  certPem: string,
+): Promise<"verified" | "already-verified"> {
+  try {
+    await call(session, "POST", `/cas/${encodeURIComponent(caId)}/verify`, certPem, "text/plain");
+    return "verified";
+  } catch (e) {
+    if (e instanceof ZitiApiError && e.status === 409 && e.code === "CA_ALREADY_VERIFIED") {
+      return "already-verified";
+    }
+    throw e;
+  }
 }

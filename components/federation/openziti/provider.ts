@@ -7,7 +7,11 @@
  * - read: GET; a 404 returns no id, so Pulumi drops the resource and the next update recreates
  *   it; otherwise the controller's values replace ours, so drift shows in the next diff;
  * - diff: replace only where the API cannot update in place (a CA's certPem, an identity's type,
- *   anything of a verification), update otherwise (a changed connection alone changes nothing);
+ *   a verification's CA), update otherwise (a changed connection alone changes nothing remote);
+ * - a verification is one-time: once the CA is verified, a new verification certificate (the
+ *   generated one lives 24 h and is then replaced) is no change, and create/update of a
+ *   verification never POST for a verified CA (and take the controller's 409
+ *   CA_ALREADY_VERIFIED as done);
  * - update: PATCH of the changed fields; delete: DELETE, idempotent (404 is fine).
  * Every body is validated before any call.
  */
@@ -124,7 +128,7 @@ const IMMUTABLE: Record<ZitiEntityKind, string[]> = {
   identity: ["type"],
   extJwtSigner: [],
   authPolicy: [],
-  caVerification: ["caId", "certPem"],
+  caVerification: ["caId"],
 };
 
 /** The provider's inputs and outputs. */
@@ -176,19 +180,32 @@ function computed(kind: ZitiEntityKind, server: Record<string, unknown> | undefi
   };
 }
 
+/** Verifies the CA unless it already is; a verification is one-time. */
+async function ensureVerified(session: ZitiSession, body: Record<string, unknown>): Promise<void> {
+  const caId = String(body.caId);
+  const ca = await getEntity(session, "ca", caId);
+  if (ca === undefined) throw new Error(`OpenZiti caVerification: the CA ${caId} does not exist`);
+  if (ca.isVerified === true) return;
+  await verifyCa(session, caId, String(body.certPem));
+}
+
 /** The provider. Exported for tests, which drive it against a local Edge Management API. */
 export const zitiProvider: pulumi.dynamic.ResourceProvider = {
   diff(_id: string, olds: ZitiState, news: ZitiState) {
-    const changed = changedKeys(olds.body ?? {}, news.body ?? {});
+    let changed = changedKeys(olds.body ?? {}, news.body ?? {});
+    // A verified CA stays verified: a new verification certificate changes nothing.
+    if (news.kind === "caVerification" && olds.isVerified === true) {
+      changed = changed.filter((k) => k !== "certPem");
+    }
     const replaces = changed
       .filter((k) => IMMUTABLE[news.kind].includes(k))
       .map((k) => `body.${k}`);
-    // A CA found unverified (e.g. replaced behind our back): the verification is made again.
-    if (news.kind === "caVerification" && olds.isVerified === false) replaces.push("isVerified");
     if (olds.kind !== news.kind) replaces.push("kind");
+    // A CA found unverified (e.g. replaced behind our back): the update verifies it again.
+    const unverified = news.kind === "caVerification" && olds.isVerified === false;
     const connectionChanged = !same(olds.connection, news.connection);
     return Promise.resolve({
-      changes: changed.length > 0 || replaces.length > 0 || connectionChanged,
+      changes: changed.length > 0 || replaces.length > 0 || unverified || connectionChanged,
       replaces,
       deleteBeforeReplace: true,
     });
@@ -198,9 +215,11 @@ export const zitiProvider: pulumi.dynamic.ResourceProvider = {
     check(inputs);
     const session = sessionFor(inputs.connection);
     if (inputs.kind === "caVerification") {
-      const caId = String(inputs.body.caId);
-      await verifyCa(session, caId, String(inputs.body.certPem));
-      return { id: `${caId}/verification`, outs: { ...inputs, isVerified: true } };
+      await ensureVerified(session, inputs.body);
+      return {
+        id: `${String(inputs.body.caId)}/verification`,
+        outs: { ...inputs, isVerified: true },
+      };
     }
     const id = await createEntity(session, inputs.kind, inputs.body);
     const server = inputs.kind === "ca" ? await getEntity(session, inputs.kind, id) : undefined;
@@ -226,8 +245,12 @@ export const zitiProvider: pulumi.dynamic.ResourceProvider = {
   async update(id: string, olds: ZitiState, news: ZitiState) {
     check(news);
     const session = sessionFor(news.connection);
+    if (news.kind === "caVerification") {
+      await ensureVerified(session, news.body);
+      return { outs: { ...news, isVerified: true } };
+    }
     const changed = changedKeys(olds.body, news.body);
-    if (changed.length > 0 && news.kind !== "caVerification") {
+    if (changed.length > 0) {
       await patchEntity(
         session,
         news.kind,
