@@ -286,6 +286,37 @@ describe("identities, JWT signer, auth policy", () => {
     expect(ctl.store.identities.get(id.id)!.roleAttributes).toEqual(["payments", "x"]);
   });
 
+  it("after a refresh nothing changes: read compares what the API returns in the shape it returns it", async () => {
+    const body = {
+      name: "refreshed",
+      type: "Default",
+      isAdmin: false,
+      externalId: "spiffe://td/ns/r/sa/r",
+      roleAttributes: ["r"],
+    };
+    const created = await p.create(state("identity", body));
+    // the API reads `type` back as an entity reference, the string as typeId
+    expect((await getEntity({ connection: conn }, "identity", created.id))!.type).toMatchObject({
+      id: "Default",
+      entity: "identity-types",
+    });
+    const read = await p.read(created.id, created.outs);
+    expect(read.props.body).toEqual(body);
+    expect(await p.diff(created.id, read.props, state("identity", body))).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+    // real drift still shows
+    ctl.store.identities.get(created.id)!.roleAttributes = ["other"];
+    const drifted = await p.read(created.id, created.outs);
+    expect(await p.diff(created.id, drifted.props, state("identity", body))).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+  });
+
   it("a missing required field is the API's COULD_NOT_VALIDATE", async () => {
     await expect(p.create(state("identity", { name: "no-type", isAdmin: false }))).rejects.toThrow(
       "HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause",

@@ -5,7 +5,9 @@
  *
  * - create: POST, then GET for computed fields (a CA's verificationToken);
  * - read: GET; a 404 returns no id, so Pulumi drops the resource and the next update recreates
- *   it; otherwise the controller's values replace ours, so drift shows in the next diff;
+ *   it; otherwise the controller's values replace ours, read in the shape we send them (an
+ *   identity's `type` is an entity reference on read, its `typeId` the string we send), so drift
+ *   shows in the next diff and nothing else does;
  * - diff: replace only where the API cannot update in place (a CA's certPem, an identity's type,
  *   a verification's CA), update otherwise (a changed connection alone changes nothing remote);
  * - a verification is one-time: once the CA is verified, a new verification certificate (the
@@ -180,6 +182,16 @@ function computed(kind: ZitiEntityKind, server: Record<string, unknown> | undefi
   };
 }
 
+/**
+ * A field of an entity as the API returns it, in the shape we send it: an identity's `type` is
+ * an entity reference on read (`{id, name, entity, _links}`), the string is `typeId`
+ * (edge-api management.yml, identityDetail).
+ */
+function asSent(kind: ZitiKind, key: string, server: Record<string, unknown>): unknown {
+  if (kind === "identity" && key === "type") return server.typeId;
+  return server[key];
+}
+
 /** Verifies the CA unless it already is; a verification is one-time. */
 async function ensureVerified(session: ZitiSession, body: Record<string, unknown>): Promise<void> {
   const caId = String(body.caId);
@@ -237,7 +249,8 @@ export const zitiProvider: pulumi.dynamic.ResourceProvider = {
     if (server === undefined) return {};
     const body: Record<string, unknown> = {};
     for (const [k, ours] of Object.entries(props.body)) {
-      body[k] = k in server && !same(server[k], ours) ? server[k] : ours;
+      const theirs = asSent(props.kind, k, server);
+      body[k] = theirs !== undefined && !same(theirs, ours) ? theirs : ours;
     }
     return { id, props: { ...props, body, ...computed(props.kind, server) } };
   },
