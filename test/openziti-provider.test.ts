@@ -250,7 +250,7 @@ describe("identities, JWT signer, auth policy", () => {
         }),
       ),
     ).rejects.toThrow(
-      "HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause",
+      "OpenZiti POST /external-jwt-signers: HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause (issuer: duplicate value 'https://oidc.example.com' in unique index on externalJwtSigners store)",
     );
     const policy = await p.create(
       state("authPolicy", spiffeAuthPolicyBody("spire-spiffe", true, [signer.id])),
@@ -317,10 +317,62 @@ describe("identities, JWT signer, auth policy", () => {
     });
   });
 
-  it("a missing required field is the API's COULD_NOT_VALIDATE", async () => {
+  it("a missing required field is the API's COULD_NOT_VALIDATE, with the field", async () => {
     await expect(p.create(state("identity", { name: "no-type", isAdmin: false }))).rejects.toThrow(
-      "HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause",
+      "OpenZiti POST /identities: HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause (type: type in body is required)",
     );
+  });
+});
+
+describe("adoption by unique name (a create whose response was lost left the entity behind)", () => {
+  it("adopts an identity of our name: no POST, our differing fields PATCHed, its id", async () => {
+    const session = { connection: conn };
+    const made = (await call(session, "POST", "/identities", {
+      name: "left-behind",
+      type: "Default",
+      isAdmin: true,
+      roleAttributes: ["old"],
+    })) as { id: string };
+    ctl.log.length = 0;
+    const body = {
+      name: "left-behind",
+      type: "Default",
+      isAdmin: false,
+      externalId: "spiffe://td/ns/l/sa/l",
+      roleAttributes: ["new"],
+    };
+    const created = await p.create(state("identity", body));
+    expect(created.id).toBe(made.id);
+    expect(ctl.log).toEqual([
+      `GET /edge/management/v1/identities?filter=${encodeURIComponent('name="left-behind"')}&limit=2`,
+      `PATCH /edge/management/v1/identities/${made.id}`,
+    ]);
+    expect(ctl.store.identities.get(made.id)).toMatchObject({
+      isAdmin: false,
+      externalId: "spiffe://td/ns/l/sa/l",
+      roleAttributes: ["new"],
+    });
+    // adopted as it is now: nothing to PATCH, no POST
+    ctl.log.length = 0;
+    expect((await p.create(state("identity", body))).id).toBe(made.id);
+    expect(ctl.log).toHaveLength(1);
+  });
+
+  it("adopts a CA with our name and certificate, and refuses one with another certificate", async () => {
+    const first = await p.create(state("ca", { ...caBody(), name: "adoptable" }));
+    ctl.log.length = 0;
+    const again = await p.create(state("ca", { ...caBody(), name: "adoptable" }));
+    expect(again.id).toBe(first.id);
+    expect(again.outs.verificationToken).toBe(first.outs.verificationToken);
+    expect(ctl.log.filter((l) => l.startsWith("POST"))).toEqual([]);
+    const other = await makeCertificate({ subject: "CN=other root", ca: true });
+    ctl.log.length = 0;
+    await expect(
+      p.create(state("ca", { ...caBody(), name: "adoptable", certPem: other.pem })),
+    ).rejects.toThrow(
+      `OpenZiti ca adoptable: one with this name exists (id ${first.id}) with another certPem, which the API cannot change: delete it or choose another name`,
+    );
+    expect(ctl.log.filter((l) => !l.startsWith("GET"))).toEqual([]);
   });
 });
 

@@ -3,9 +3,13 @@
  * Terraform one needs the Pulumi CLI's code generation): CAs, CA verification, identities,
  * external JWT signers and auth policies, managed through the Edge Management API.
  *
- * - create: POST, then GET for computed fields (a CA's verificationToken);
+ * - create: adopt the entity that already has our name (names are unique per kind: a create
+ *   whose response was lost left it behind) by PATCHing our fields onto it, else POST; after a
+ *   failed POST, check the name once more and adopt what the POST may have made. An entity of
+ *   our name that differs in a field the API cannot change is an error. Then GET for computed
+ *   fields (a CA's verificationToken);
  * - read: GET; a 404 returns no id, so Pulumi drops the resource and the next update recreates
- *   it; otherwise the controller's values replace ours, read in the shape we send them (an
+ *   it (a 2xx that is not the API's JSON is an error, never "gone"); otherwise the controller's values replace ours, read in the shape we send them (an
  *   identity's `type` is an entity reference on read, its `typeId` the string we send), so drift
  *   shows in the next diff and nothing else does;
  * - diff: replace only where the API cannot update in place (a CA's certPem, an identity's type,
@@ -21,10 +25,12 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   createEntity,
   deleteEntity,
+  findByName,
   getEntity,
   patchEntity,
   verifyCa,
   type ZitiConnection,
+  type ZitiEntityData,
   type ZitiKind,
   type ZitiSession,
 } from "./api";
@@ -42,6 +48,7 @@ function sessionFor(connection: ZitiConnection): ZitiSession {
     connection.username,
     connection.password,
     connection.caPem ?? "",
+    connection.limits ?? {},
   ]);
   sessions[key] ??= { connection };
   return sessions[key];
@@ -187,9 +194,59 @@ function computed(kind: ZitiEntityKind, server: Record<string, unknown> | undefi
  * an entity reference on read (`{id, name, entity, _links}`), the string is `typeId`
  * (edge-api management.yml, identityDetail).
  */
-function asSent(kind: ZitiKind, key: string, server: Record<string, unknown>): unknown {
+function asSent(kind: ZitiKind, key: string, server: ZitiEntityData): unknown {
   if (kind === "identity" && key === "type") return server.typeId;
   return server[key];
+}
+
+/**
+ * Takes over an entity found by our name: our fields that differ are PATCHed onto it; a field
+ * the API cannot change (a CA's certificate, an identity's type) must already match.
+ */
+async function adopt(
+  session: ZitiSession,
+  kind: ZitiKind,
+  body: Record<string, unknown>,
+  found: ZitiEntityData,
+): Promise<string> {
+  const changed = Object.keys(body).filter((k) => !same(asSent(kind, k, found), body[k]));
+  const fixed = changed.filter((k) => IMMUTABLE[kind].includes(k));
+  if (fixed.length > 0) {
+    throw new Error(
+      `OpenZiti ${kind} ${String(body.name)}: one with this name exists (id ${found.id}) with another ${fixed.join(" and ")}, which the API cannot change: delete it or choose another name`,
+    );
+  }
+  if (changed.length > 0) {
+    const patch = Object.fromEntries(changed.map((k) => [k, body[k] ?? null]));
+    await patchEntity(session, kind, found.id, patch);
+  }
+  return found.id;
+}
+
+/** Adopts the entity with our name, or creates it (and adopts it after a failed POST). */
+async function adoptOrCreate(
+  session: ZitiSession,
+  kind: ZitiKind,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const name = String(body.name);
+  const existing = await findByName(session, kind, name);
+  if (existing !== undefined) return adopt(session, kind, body, existing);
+  try {
+    return await createEntity(session, kind, body);
+  } catch (e) {
+    // The POST may have been processed (a lost answer, a gateway's 502/504): check, once.
+    let made: ZitiEntityData | undefined;
+    try {
+      made = await findByName(session, kind, name);
+    } catch (check) {
+      throw new Error(
+        `OpenZiti ${kind} ${name}: ${(e as Error).message}; checking whether it was created failed too: ${(check as Error).message}; run again: an existing ${kind} of this name is adopted`,
+      );
+    }
+    if (made === undefined) throw e;
+    return adopt(session, kind, body, made);
+  }
 }
 
 /** Verifies the CA unless it already is; a verification is one-time. */
@@ -233,7 +290,7 @@ export const zitiProvider: pulumi.dynamic.ResourceProvider = {
         outs: { ...inputs, isVerified: true },
       };
     }
-    const id = await createEntity(session, inputs.kind, inputs.body);
+    const id = await adoptOrCreate(session, inputs.kind, inputs.body);
     const server = inputs.kind === "ca" ? await getEntity(session, inputs.kind, id) : undefined;
     return { id, outs: { ...inputs, ...computed(inputs.kind, server) } };
   },
