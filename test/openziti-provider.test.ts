@@ -19,7 +19,6 @@ import {
 } from "../components/federation/openziti/provider";
 import {
   SPIFFE_EXTERNAL_ID_CLAIM,
-  openZitiArgsProblems,
   spiffeAuthPolicyBody,
   spiffeCaBody,
 } from "../components/federation/openziti/component";
@@ -450,35 +449,6 @@ describe("client-side validation before any call", () => {
     expect(ctl.log).toEqual([]);
     expect(bodyProblems("caVerification", { caId: "x", certPem: "nope" })).toEqual([
       "certPem is not a PEM certificate",
-    ]);
-  });
-
-  it("the component refuses duplicate external IDs and names", () => {
-    const base = {
-      connection: { controllerUrl: "https://z", username: "a", password: "p" },
-      caName: "spire",
-      x509: true,
-      jwt: false,
-      audience: "openziti",
-      issuerUrl: "https://i",
-      jwksUri: "https://i/keys",
-      rootCaPem: "",
-      verification: { mode: "none" as const },
-    };
-    expect(
-      openZitiArgsProblems({
-        ...base,
-        identities: [
-          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
-          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
-        ],
-      }),
-    ).toEqual([
-      "identity name a is used twice",
-      "identities a and a share the external ID spiffe://td/x",
-    ]);
-    expect(openZitiArgsProblems({ ...base, x509: false, identities: [] })).toEqual([
-      "enable the x509 path, the jwt path or both",
     ]);
   });
 });

@@ -151,6 +151,11 @@ export function spiffeAuthPolicyBody(
 export function openZitiArgsProblems(args: OpenZitiFederationArgs): string[] {
   const problems: string[] = [];
   if (!args.x509 && !args.jwt) problems.push("enable the x509 path, the jwt path or both");
+  if (withoutUserInfo(args.connection.controllerUrl) !== args.connection.controllerUrl) {
+    problems.push(
+      "controllerUrl must not carry user info (user:password@): it would show in plain outputs; give them as username and password",
+    );
+  }
   const n = zitiNameProblem(args.caName);
   if (n) problems.push(`CA name ${JSON.stringify(args.caName)} ${n}`);
   const names = new Set<string>();
@@ -168,10 +173,18 @@ export function openZitiArgsProblems(args: OpenZitiFederationArgs): string[] {
   return problems;
 }
 
-/** The identity file for one workload, with the files a spiffe-helper sidecar writes. */
+/** A URL without user info (`user:password@`), otherwise unchanged. */
+function withoutUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1");
+}
+
+/**
+ * The identity file for one workload, with the files a spiffe-helper sidecar writes. It is a
+ * plain output: the controller URL appears without user info.
+ */
 export function zitiIdentityFile(controllerUrl: string): ZitiIdentityFile {
   return {
-    ztAPI: controllerUrl,
+    ztAPI: withoutUserInfo(controllerUrl),
     id: {
       cert: `file://${SVID_CERT_PATH}`,
       key: `file://${SVID_KEY_PATH}`,
