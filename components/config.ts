@@ -31,6 +31,7 @@ import {
 } from "./federation/registry";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
+import { defaultSpiffeIdPath, selectorsOverlap } from "./spire-rules";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
 
@@ -417,6 +418,13 @@ export function parseStackConfig(
   const grants = new Map<string, GrantEntry<unknown>[]>(parties.map((p) => [p.key, []]));
   const names = new Map<string, number>();
   const ids = new Map<string, number>();
+  // Workloads with a custom SPIFFE ID path get their own ClusterSPIFFEID (see components/spire.ts).
+  const customIds: {
+    index: number;
+    name: string;
+    namespace: string;
+    podLabels: Record<string, string>;
+  }[] = [];
   (workloadList ?? []).forEach((entry, i) => {
     const w = problems.parse(workloadSchema, entry, ["workloads", i]) as
       (z.output<z.ZodObject<typeof workloadCoreShape>> & Record<string, unknown>) | undefined;
@@ -434,7 +442,8 @@ export function parseStackConfig(
     if (w === undefined) {
       return;
     }
-    const path = w.spiffeIdPath ?? `/ns/${w.namespace}/sa/${w.serviceAccount}`;
+    const defaultPath = defaultSpiffeIdPath(w.namespace, w.serviceAccount);
+    const path = w.spiffeIdPath ?? defaultPath;
     if (w.spiffeIdPath !== undefined) {
       try {
         parseSpiffePath(w.spiffeIdPath);
@@ -444,6 +453,26 @@ export function parseStackConfig(
       } catch (e) {
         problems.add(["workloads", i, "spiffeIdPath"], (e as Error).message);
         return;
+      }
+    }
+    if (path !== defaultPath) {
+      const podLabels = w.podLabels ?? {};
+      if (Object.keys(podLabels).length === 0) {
+        problems.add(
+          ["workloads", i, "podLabels"],
+          `required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "${w.namespace}" and replace their default IDs: set labels that only this workload's pods carry`,
+        );
+      } else {
+        const other = customIds.find((c) =>
+          selectorsOverlap(c, { namespace: w.namespace, podLabels }),
+        );
+        if (other !== undefined) {
+          problems.add(
+            ["workloads", i, "podLabels"],
+            `overlaps workloads[${other.index}].podLabels ("${other.name}") in namespace "${w.namespace}"; a pod that matches both would be registered under both custom SPIFFE IDs: give one of them a label value the other does not match`,
+          );
+        }
+        customIds.push({ index: i, name: w.name, namespace: w.namespace, podLabels });
       }
     }
     if (trustDomain === undefined) {

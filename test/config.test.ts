@@ -197,6 +197,7 @@ const badConfigs: [string, Mutate, string[]][] = [
         namespace: "x",
         serviceAccount: "y",
         spiffeIdPath: "/ns/shop/sa/api",
+        podLabels: { app: "api-2" },
       }),
     [
       "spire-federation:workloads[2]: SPIFFE ID spiffe://test.example.com/ns/shop/sa/api duplicates the one of workloads[0]",
@@ -361,6 +362,7 @@ describe("parseStackConfig builds the model", () => {
   it("uses spiffeIdPath verbatim and keeps the password a secret", async () => {
     const raw = baseConfig();
     (raw.workloads as Record<string, unknown>[])[0].spiffeIdPath = "/workloads/work1";
+    (raw.workloads as Record<string, unknown>[])[0].podLabels = { app: "api" };
     raw.spire = { replicas: 2, datastore: { ...postgres, type: "mysql" } };
     const m = parseStackConfig(raw, { secretKeys: new Set(["spire"]) });
     expect(m.workloads[0].spiffeId).toBe("spiffe://test.example.com/workloads/work1");

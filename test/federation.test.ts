@@ -407,6 +407,7 @@ const badFederation: [string, (c: Record<string, any>) => void, string[]][] = [
     "a subject over 600 characters",
     (c) => {
       c.workloads[0].spiffeIdPath = "/" + "a".repeat(620);
+      c.workloads[0].podLabels = { app: "api" };
       delete c.workloads[0].gcp;
     },
     [
@@ -466,6 +467,7 @@ const badFederation: [string, (c: Record<string, any>) => void, string[]][] = [
     "a SPIFFE ID over 127 characters with GCP grants",
     (c) => {
       c.workloads[0].spiffeIdPath = "/" + "b".repeat(120);
+      c.workloads[0].podLabels = { app: "api" };
       delete c.workloads[0].azure;
     },
     [

@@ -45,6 +45,23 @@ export interface GcpGrant {
 
 /** Google Cloud's cross-field rules. */
 export function checkGcp(ctx: CheckContext<GcpBlockInput, GcpGrantInput>): void {
+  for (const { index, grant } of ctx.grants) {
+    // One IAM member per (role, project): a second grants nothing and would share its identity.
+    const seen = new Map<string, number>();
+    grant.roles.forEach((r, j) => {
+      const project = r.project ?? ctx.block?.project;
+      const key = JSON.stringify([r.role, project]);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.report(
+          ["workloads", index, "gcp", "roles", j],
+          `duplicates roles[${first}] (${r.role} on project ${project ?? "gcp.project"}); a workload gets each role on a project once: remove one`,
+        );
+      } else {
+        seen.set(key, j);
+      }
+    });
+  }
   for (const { index, workload } of ctx.grants) {
     if (workload.spiffeId.length > GCP_MAX_SUBJECT_LENGTH) {
       ctx.report(
