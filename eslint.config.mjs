@@ -32,6 +32,54 @@ export default tseslint.config(
     },
   },
   {
+    // Data flows one way: components never reach into the program's tools, the policy pack or
+    // the program itself; a relying party's schema never imports its component.
+    files: ["components/**/*.ts"],
+    ignores: ["components/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/tools/*", "**/policy/*", "**/program"],
+              message: "components must not import the program, tools or the policy pack",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      "components/federation/*/schema.ts",
+      "components/federation/*/rules.ts",
+      "components/config.ts",
+      "components/model.ts",
+    ],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "./component",
+                "**/component",
+                "../stack",
+                "./stack",
+                "../spire",
+                "./spire",
+                "./cert-manager",
+              ],
+              message: "the model never imports a component",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["test/**/*.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",

@@ -29,8 +29,8 @@ import {
 import { loadStackConfig } from "../tools/stack-config";
 import type { ProgramRun } from "../tools/harness";
 import { prepareProgram, runProgram } from "./compiled";
-import { baseConfig } from "./fixtures";
-import { computedOutputs, fakeIdentity, ROOT, runStackFile } from "./helpers";
+import { baseConfig, makeCertificate } from "./fixtures";
+import { chartDefaults, computedOutputs, fakeIdentity, ROOT, runStackFile } from "./helpers";
 import { strategicMerge } from "./strategic-merge";
 
 const load = createRequire(__filename);
@@ -49,9 +49,13 @@ const HELPER_KEYS = JSON.parse(
   health_checks: Record<string, string>;
   required: { jwt_svids: string[]; x509: string[] };
 };
-const CHART = JSON.parse(
-  readFileSync(path.join(CONTRACTS, "spire-chart", "csi-0.30.0.json"), "utf8"),
-) as { values: Record<string, string> };
+/** The spire chart's defaults (test/contracts/spire). */
+const CHART = chartDefaults();
+const chart = (key: string): string => {
+  const v = CHART.get(key);
+  if (v === undefined) throw new Error(`the chart has no key ${key}`);
+  return v;
+};
 
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 const TYPES = {
@@ -205,7 +209,7 @@ function examine(run: ProgramRun, workload: string): Examined {
   expect(volume(csiMount.name).csi).toEqual({ driver: CSI_DRIVER, readOnly: true });
   expect(csiMount.readOnly).toBe(true);
   expect(conf.agent_address).toBe(
-    `${csiMount.mountPath}/${path.posix.basename(CHART.values["spiffe-csi-driver.agentSocketPath"])}`,
+    `${csiMount.mountPath}/${path.posix.basename(chart("spiffe-csi-driver.agentSocketPath"))}`,
   );
 
   // It writes into cert_dir: an in-memory volume the workload container mounts too.
@@ -331,12 +335,10 @@ describe("spiffe-helper configuration", () => {
   });
 
   it("names the CSI driver and agent socket the spire chart 0.30.0 mounts", () => {
-    expect(CSI_DRIVER).toBe(CHART.values["spiffe-csi-driver.pluginName"]);
-    expect(CHART.values["spire-agent.socketPath"]).toBe(
-      CHART.values["spiffe-csi-driver.agentSocketPath"],
-    );
+    expect(CSI_DRIVER).toBe(chart("spiffe-csi-driver.pluginName"));
+    expect(chart("spire-agent.socketPath")).toBe(chart("spiffe-csi-driver.agentSocketPath"));
     expect(path.posix.basename(AGENT_SOCKET_PATH)).toBe(
-      path.posix.basename(CHART.values["spiffe-csi-driver.agentSocketPath"]),
+      path.posix.basename(chart("spiffe-csi-driver.agentSocketPath")),
     );
   });
 });
@@ -617,6 +619,14 @@ describe("prod stack: every workload's files", () => {
     }
   });
 
+  it("leaves the chart's CSI driver name and agent socket at the defaults the helper relies on", () => {
+    const release = run.resources.find((r) => r.name === "spire-federation-spire-release")!;
+    const values = release.rawInputs.values as Record<string, any>;
+    expect(values["spiffe-csi-driver"]?.pluginName).toBeUndefined();
+    expect(values["spiffe-csi-driver"]?.agentSocketPath).toBeUndefined();
+    expect(values["spire-agent"]?.socketPath).toBeUndefined();
+  });
+
   it("runs the helper pinned, non-root, as a native sidecar the workload waits for", () => {
     const helper = (run.outputs.workloadFiles as any).ledger.podPatch.spec.template.spec
       .initContainers[0];
@@ -656,8 +666,9 @@ describe("preview: the patch is known before anything is deployed", () => {
 
 describe("another cert_dir and a private controller CA: the same consistency", () => {
   let run: ProgramRun;
-  const caPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  let caPem: string;
   beforeAll(async () => {
+    caPem = (await makeCertificate({ subject: "CN=ziti controller CA", ca: true })).pem;
     const { config, secretKeys } = loadStackConfig(ROOT, "prod");
     config["spire-federation:workloadFiles"] = JSON.stringify({
       certDir: "/var/run/identity",

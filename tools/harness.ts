@@ -123,6 +123,11 @@ interface RecordableMonitor {
   registerResourceOutputs(req: OutputsRequest, cb: Callback<unknown>): void;
 }
 
+/** The engine's own diagnostic for a URN registered twice (pulumi/pulumi `pkg/diag/errors.go`). */
+export function duplicateUrnMessage(urn: string): string {
+  return `Duplicate resource URN '${urn}'; try giving it a unique name`;
+}
+
 const internals = pulumi.runtime as typeof pulumi.runtime & {
   waitForRPCs?: () => Promise<void>;
 };
@@ -131,6 +136,9 @@ const internals = pulumi.runtime as typeof pulumi.runtime & {
  * Runs a Pulumi program under mocks. `prepare` runs first, outside any resource (config
  * validation belongs there); the builder it returns runs inside the root stack. Rejects with
  * `prepare`'s own error (e.g. a RunError listing config problems) before anything is registered.
+ * Rejects with a RunError, one line per URN in the engine's words, when the program registers a
+ * URN twice: the engine fails the deployment there, while the SDK's mock monitor would let the
+ * second registration silently replace the first.
  */
 export async function runProgram(
   prepare: () => () => Record<string, unknown>,
@@ -150,9 +158,18 @@ export async function runProgram(
   const monitor = pulumi.runtime.getMonitor() as unknown as RecordableMonitor;
   const resources: PlannedResource[] = [];
   const outputsByUrn = new Map<string, Record<string, unknown>>();
+  // The URN the engine would give each resource, to fail on duplicates as it does. The mock's
+  // URNs (which the plan keeps) differ: they qualify a type with its parent's type only, where
+  // the engine uses the parent's whole type chain and leaves the root stack out.
+  const engineUrns = new Map<string, string>();
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
 
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
+    const engineUrn = engineUrnOf(req, engineUrns, options);
+    if (seen.has(engineUrn)) duplicates.push(engineUrn);
+    else seen.add(engineUrn);
     const raw = req.getObject()?.toJavaScript() ?? {};
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((value, key) => {
@@ -174,6 +191,7 @@ export async function runProgram(
     };
     return register(req, (err, resp) => {
       if (!err && resp) {
+        engineUrns.set(resp.getUrn(), engineUrn);
         resources.push({ urn: resp.getUrn(), ...entry });
       }
       cb(err, resp);
@@ -187,11 +205,29 @@ export async function runProgram(
 
   await pulumi.runtime.runInPulumiStack(() => Promise.resolve(build()));
   await internals.waitForRPCs?.();
+  if (duplicates.length > 0) {
+    throw new pulumi.RunError(duplicates.map(duplicateUrnMessage).join("\n"));
+  }
   const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
   const outputs = renderValue(stackUrn ? (outputsByUrn.get(stackUrn) ?? {}) : {}) as {
     [key: string]: Json;
   };
   return { resources, outputs };
+}
+
+/** The engine's URN for a registration (pulumi/pulumi `resource.NewURN`). */
+function engineUrnOf(
+  req: RegisterRequest,
+  engineUrns: Map<string, string>,
+  options: RunOptions,
+): string {
+  const parent = req.getParent();
+  const parentType = parent ? (engineUrns.get(parent) ?? parent).split("::")[2] : "";
+  const type =
+    parentType && parentType !== "pulumi:pulumi:Stack"
+      ? `${parentType}$${req.getType()}`
+      : req.getType();
+  return `urn:pulumi:${options.stack}::${options.project}::${type}::${req.getName()}`;
 }
 
 function unwrapSecrets(v: unknown): unknown {

@@ -7,9 +7,11 @@
  * Secure config values become placeholder secrets; every secret prints as "[secret]" and every
  * value known only after deployment as "[unknown]". The policy pack's rules run on the planned
  * resources. `--diff <base.json>` compares with a saved plan. Exit codes: 0 fine, 1 invalid stack
- * config, 2 usage, 3 a mandatory policy violation, 4 changes under `--expect-no-changes`.
+ * file or config, a duplicate URN, or a `--diff` / `--json` file that cannot be used, 2 usage or
+ * a bad `--policy-config`, 3 a mandatory policy violation, 4 changes under `--expect-no-changes`.
+ * Errors are one line each (`error: …`), lists cut after {@link MAX_LISTED_PROBLEMS} entries.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareProgram } from "../program";
@@ -25,7 +27,7 @@ import {
 } from "./policy-runner";
 
 export type { Plan, PlanResource } from "./plan-types";
-import { loadStackConfig } from "./stack-config";
+import { loadStackConfig, StackFileError } from "./stack-config";
 
 /** The repository root: the nearest folder upward holding Pulumi.yaml. */
 export function projectRoot(from: string = __dirname): string {
@@ -45,7 +47,7 @@ export async function planStack(
   stack: string,
   stacksDir: string = path.join(projectRoot(), "stacks"),
 ): Promise<Plan> {
-  const { config, secretKeys } = loadStackConfig(projectRoot(), stack, stacksDir);
+  const { config, secretKeys, secretPaths } = loadStackConfig(projectRoot(), stack, stacksDir);
   // The SDK captures a stack trace for every promise it tracks (debugging aid); at thousands of
   // resources that is half the plan's time. The plan prints no traces (config errors are
   // messages), so it skips them unless PLAN_STACK_TRACES=1.
@@ -53,7 +55,7 @@ export async function planStack(
   if (!process.env.PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
   let run;
   try {
-    run = await runProgram(prepareProgram, {
+    run = await runProgram(() => prepareProgram({ secretPaths }), {
       project: "spire-federation",
       stack,
       config,
@@ -164,6 +166,117 @@ export function parseArgs(argv: string[]): PlanArgs {
   return args as PlanArgs;
 }
 
+/** How many problems an error lists before it says how many more there are. */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * An error as the CLI prints it: `error: ` before each unindented line, and at most
+ * {@link MAX_LISTED_PROBLEMS} lines after the first, then `… and N more`. A list already cut
+ * (ending in such a line, e.g. by the ConfigError itself) is left as it is.
+ */
+export function formatError(message: string, max = MAX_LISTED_PROBLEMS): string {
+  const [head, ...rest] = message.split("\n");
+  const cut = rest.length > 0 && /^\s*… and \d+ more$/.test(rest[rest.length - 1]);
+  let shown = rest;
+  if (!cut && rest.length > max) {
+    const indent = /^\s*/.exec(rest[max])?.[0] ?? "";
+    shown = [...rest.slice(0, max), `${indent}… and ${rest.length - max} more`];
+  }
+  return [head, ...shown].map((l) => (/^\s/.test(l) ? l : `error: ${l}`)).join("\n");
+}
+
+/** Why a file cannot be used, from Node's error code. */
+function fileProblem(e: unknown, file: string, writing: boolean): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const dir = path.dirname(file);
+  switch (code) {
+    case "ENOENT":
+      return writing ? `directory ${dir} does not exist` : "no such file";
+    case "ENOTDIR":
+      return "a folder on its path is a file";
+    case "EISDIR":
+      return "is a directory";
+    case "EACCES":
+    case "EPERM":
+      return writing
+        ? "cannot be written (permission denied)"
+        : "cannot be read (permission denied)";
+    case "EROFS":
+      return "cannot be written (read-only file system)";
+    default:
+      return (e as Error).message;
+  }
+}
+
+/** `<file>` is a `--json` output of this tool: the fields {@link diffPlans} reads. */
+function planShapeProblem(v: unknown): string | undefined {
+  const isObject = (x: unknown): x is Record<string, unknown> =>
+    typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!isObject(v)) return "not a JSON object";
+  if (typeof v.stack !== "string") return "stack is not a string";
+  if (!Array.isArray(v.resources)) return "resources is not a list";
+  if (!isObject(v.outputs)) return "outputs is not an object";
+  for (const [i, r] of v.resources.entries()) {
+    if (!isObject(r)) return `resources[${i}] is not an object`;
+    for (const k of ["urn", "type", "name"]) {
+      if (typeof r[k] !== "string") return `resources[${i}].${k} is not a string`;
+    }
+    if (r.parent !== null && typeof r.parent !== "string") {
+      return `resources[${i}].parent is not a URN or null`;
+    }
+    if (!isObject(r.inputs)) return `resources[${i}].inputs is not an object`;
+    if (!Array.isArray(r.dependencies) || r.dependencies.some((d) => typeof d !== "string")) {
+      return `resources[${i}].dependencies is not a list of URNs`;
+    }
+  }
+  return undefined;
+}
+
+/** A JSON file's content; throws a one-line reason. */
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(fileProblem(e, file, false));
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new Error(`not JSON (${(e as Error).message})`);
+  }
+}
+
+/** Reads a saved plan for `--diff`; throws a one-line reason. */
+export function readBasePlan(file: string): Plan {
+  const v = readJson(file);
+  const problem = planShapeProblem(v);
+  if (problem) throw new Error(`not a plan (a --json output of npm run plan): ${problem}`);
+  return v as Plan;
+}
+
+/**
+ * Checks that `--json <file>` can be written, before planning: opens it as the write will (and
+ * removes it again if it did not exist). Throws a one-line reason.
+ */
+export function checkWritable(file: string): void {
+  const existed = existsSync(file);
+  try {
+    closeSync(openSync(file, existed ? "a" : "wx"));
+  } catch (e) {
+    throw new Error(fileProblem(e, file, true));
+  }
+  if (!existed) unlinkSync(file);
+}
+
+/** Reads and checks `--policy-config <file>`; throws the problems, one per line. */
+export function readPolicyConfig(file: string): PolicyConfig {
+  const v = readJson(file);
+  const problems = policyConfigProblems(policies, v);
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return v as PolicyConfig;
+}
+
 /** CLI entry: returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let args: PlanArgs;
@@ -173,51 +286,63 @@ export async function main(argv: string[]): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
+  // Every file flag is checked before planning: a bad one fails at once, not after the plan.
+  let policyConfig: PolicyConfig = {};
+  if (args.policyConfig) {
+    try {
+      policyConfig = readPolicyConfig(args.policyConfig);
+    } catch (e) {
+      const [first, ...more] = (e as Error).message.split("\n");
+      const text =
+        more.length === 0
+          ? `--policy-config ${args.policyConfig}: ${first}`
+          : `--policy-config ${args.policyConfig}:\n  ${[first, ...more].join("\n  ")}`;
+      console.error(formatError(text));
+      return 2;
+    }
+  }
+  let base: Plan | undefined;
+  if (args.diff) {
+    try {
+      base = readBasePlan(args.diff);
+    } catch (e) {
+      console.error(formatError(`--diff ${args.diff}: ${(e as Error).message}`));
+      return 1;
+    }
+  }
+  if (args.json) {
+    try {
+      checkWritable(args.json);
+    } catch (e) {
+      console.error(formatError(`--json ${args.json}: ${(e as Error).message}`));
+      return 1;
+    }
+  }
   let plan: Plan;
   try {
     plan = await planStack(args.stack, args.stacksDir);
   } catch (e) {
-    if (pulumi.RunError.isInstance(e)) {
-      console.error(`error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof Error && e.message.startsWith("no stack file")) {
-      console.error(`error: ${e.message}`);
+    if (pulumi.RunError.isInstance(e) || e instanceof StackFileError) {
+      console.error(formatError(e.message));
       return 1;
     }
     throw e;
-  }
-  let policyConfig: PolicyConfig = {};
-  if (args.policyConfig) {
-    try {
-      policyConfig = JSON.parse(readFileSync(args.policyConfig, "utf8")) as PolicyConfig;
-    } catch (e) {
-      console.error(`error: --policy-config ${args.policyConfig}: ${(e as Error).message}`);
-      return 2;
-    }
-    const problems = policyConfigProblems(policies, policyConfig);
-    if (problems.length > 0) {
-      console.error(`error: --policy-config ${args.policyConfig}:\n  ${problems.join("\n  ")}`);
-      return 2;
-    }
   }
   plan.policyViolations = await runPolicies(policies, plan.resources, policyConfig);
   console.log(formatTree(plan));
   console.log("\n" + formatViolations(plan.policyViolations));
   let diff: PlanDiff | undefined;
-  if (args.diff) {
-    let base: Plan;
-    try {
-      base = JSON.parse(readFileSync(args.diff, "utf8")) as Plan;
-    } catch (e) {
-      console.error(`error: --diff ${args.diff}: ${(e as Error).message}`);
-      return 2;
-    }
+  if (args.diff && base) {
     diff = diffPlans(base, plan);
     console.log("\n" + formatDiff(diff, `Diff against ${args.diff}`));
   }
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify(diff ? { ...plan, diff } : plan, null, 2) + "\n");
+    try {
+      writeFileSync(args.json, JSON.stringify(diff ? { ...plan, diff } : plan, null, 2) + "\n");
+    } catch (e) {
+      console.error(formatError(`--json ${args.json}: ${fileProblem(e, args.json, true)}`));
+      return 1;
+    }
     console.log(`\nWrote ${args.json}`);
   }
   if (plan.policyViolations.some((v) => v.enforcementLevel === "mandatory")) return 3;

@@ -72,37 +72,202 @@ export function effectiveConfig(
   return { level, props };
 }
 
-/** Problems with a policy config file: unknown policies, unknown properties, bad levels. */
-export function policyConfigProblems(policies: AnyPolicy[], config: PolicyConfig): string[] {
+/** A JSON-schema fragment as a policy's `configSchema` holds it. */
+type Schema = Record<string, unknown>;
+
+/** The JSON-schema keywords {@link schemaProblems} understands; anything else is refused. */
+const KEYWORDS = new Set([
+  "type",
+  "enum",
+  "items",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minItems",
+  "maxItems",
+  "uniqueItems",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "properties",
+  "required",
+  "additionalProperties",
+  // annotations
+  "default",
+  "description",
+  "title",
+  "examples",
+]);
+
+function jsonType(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v === "number" && Number.isInteger(v) ? "integer" : typeof v;
+}
+
+/** A value as a message shows it: its JSON type and (short) JSON text. */
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  const text = JSON.stringify(v) ?? "undefined";
+  const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  const type = jsonType(v) === "integer" ? "number" : jsonType(v);
+  return `${type === "array" || type === "object" ? "an" : "a"} ${type} ${shown}`;
+}
+
+/**
+ * Checks a value against the subset of JSON Schema (draft 7) that policy config schemas use, the
+ * way the Pulumi engine checks `--policy-pack-config` (gojsonschema): no type coercion, so "48"
+ * is not a number. Throws on a keyword outside the subset, so that no schema is half-checked.
+ * Returns one `<path>: <what is wrong>` per problem.
+ */
+export function schemaProblems(schema: Schema, value: unknown, at: string): string[] {
+  for (const k of Object.keys(schema)) {
+    if (!KEYWORDS.has(k)) {
+      throw new Error(`${at}: the offline policy runner does not support the schema keyword ${k}`);
+    }
+  }
+  const types = schema.type === undefined ? [] : [schema.type].flat().map(String);
+  const actual = jsonType(value);
+  if (
+    types.length > 0 &&
+    !types.some((t) => t === actual || (t === "number" && actual === "integer"))
+  ) {
+    return [`${at}: must be ${types.join(" or ")}, not ${describe(value)}`];
+  }
   const problems: string[] = [];
-  const levels = ["advisory", "mandatory", "remediate", "disabled"];
-  for (const [name, c] of Object.entries(config)) {
+  const fail = (what: string) => problems.push(`${at}: ${what}, not ${describe(value)}`);
+  if (
+    Array.isArray(schema.enum) &&
+    !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))
+  ) {
+    fail(`must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}`);
+  }
+  if (typeof value === "number") {
+    const n = (k: string) => (typeof schema[k] === "number" ? schema[k] : undefined);
+    const [min, max, xmin, xmax] = [
+      n("minimum"),
+      n("maximum"),
+      n("exclusiveMinimum"),
+      n("exclusiveMaximum"),
+    ];
+    if (min !== undefined && value < min) fail(`must be at least ${min}`);
+    if (max !== undefined && value > max) fail(`must be at most ${max}`);
+    if (xmin !== undefined && value <= xmin) fail(`must be more than ${xmin}`);
+    if (xmax !== undefined && value >= xmax) fail(`must be less than ${xmax}`);
+  }
+  if (typeof value === "string") {
+    if (typeof schema.minLength === "number" && value.length < schema.minLength)
+      fail(`must have at least ${schema.minLength} characters`);
+    if (typeof schema.maxLength === "number" && value.length > schema.maxLength)
+      fail(`must have at most ${schema.maxLength} characters`);
+    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value))
+      fail(`must match ${schema.pattern}`);
+  }
+  if (Array.isArray(value)) {
+    if (typeof schema.minItems === "number" && value.length < schema.minItems)
+      fail(`must have at least ${schema.minItems} items`);
+    if (typeof schema.maxItems === "number" && value.length > schema.maxItems)
+      fail(`must have at most ${schema.maxItems} items`);
+    if (
+      schema.uniqueItems === true &&
+      new Set(value.map((x) => JSON.stringify(x))).size < value.length
+    )
+      fail("must not repeat an item");
+    const items = schema.items;
+    if (
+      items !== undefined &&
+      (typeof items !== "object" || items === null || Array.isArray(items))
+    ) {
+      throw new Error(`${at}: the offline policy runner supports a single schema under items`);
+    }
+    if (items)
+      value.forEach((x, i) => problems.push(...schemaProblems(items as Schema, x, `${at}[${i}]`)));
+  }
+  if (actual === "object") {
+    problems.push(...objectProblems(schema, value as Record<string, unknown>, at));
+  }
+  return problems;
+}
+
+function objectProblems(schema: Schema, value: Record<string, unknown>, at: string): string[] {
+  const problems: string[] = [];
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  for (const key of (schema.required ?? []) as string[]) {
+    if (!(key in value)) problems.push(`${at}.${key}: required`);
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const sub = properties[key];
+    if (sub) problems.push(...schemaProblems(sub, v, `${at}.${key}`));
+    else if (schema.additionalProperties === false) problems.push(`${at}.${key}: no such property`);
+    else if (
+      typeof schema.additionalProperties === "object" &&
+      schema.additionalProperties !== null
+    )
+      problems.push(...schemaProblems(schema.additionalProperties as Schema, v, `${at}.${key}`));
+  }
+  return problems;
+}
+
+const LEVELS: readonly string[] = ["advisory", "mandatory", "remediate", "disabled"];
+
+/**
+ * Problems with a policy config (the JSON of `--policy-config`, as for `pulumi preview
+ * --policy-pack-config`): not an object, unknown policies, bad enforcement levels, and each
+ * policy's properties checked against its `configSchema` (unknown properties included), with
+ * the schema's defaults filled in as the engine does. One `<policy>[.<property>]: <what>` each.
+ */
+export function policyConfigProblems(policies: AnyPolicy[], config: unknown): string[] {
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    return [
+      `must be a JSON object of policy names, each with an enforcement level or an object of enforcementLevel and properties, not ${describe(config)}`,
+    ];
+  }
+  const problems: string[] = [];
+  const badLevel = (name: string) =>
+    `${name}: enforcement level must be one of ${LEVELS.join(", ")}`;
+  for (const [name, c] of Object.entries(config as Record<string, unknown>)) {
     const policy = policies.find((p) => p.name === name);
     if (!policy) {
       problems.push(`${name}: no such policy`);
       continue;
     }
-    const level = typeof c === "string" ? c : c.enforcementLevel;
-    if (level !== undefined && (typeof level !== "string" || !levels.includes(level))) {
-      problems.push(`${name}: enforcement level must be one of ${levels.join(", ")}`);
+    if (typeof c === "string") {
+      if (!LEVELS.includes(c)) problems.push(badLevel(name));
+      continue;
     }
-    if (typeof c === "object") {
-      for (const key of Object.keys(c)) {
-        if (key !== "enforcementLevel" && !(key in (policy.configSchema?.properties ?? {}))) {
-          problems.push(`${name}.${key}: no such property`);
-        }
-      }
+    if (c === null || typeof c !== "object" || Array.isArray(c)) {
+      problems.push(
+        `${name}: must be an enforcement level or an object of enforcementLevel and properties, not ${describe(c)}`,
+      );
+      continue;
     }
+    const { enforcementLevel, ...props } = c as Record<string, unknown>;
+    if (enforcementLevel !== undefined && !LEVELS.includes(enforcementLevel as string)) {
+      problems.push(badLevel(name));
+    }
+    const withDefaults = { ...effectiveConfig(policy, {}).props, ...props };
+    const schema = policy.configSchema ?? { properties: {} };
+    problems.push(
+      ...objectProblems(
+        { properties: schema.properties, required: schema.required, additionalProperties: false },
+        withDefaults,
+        name,
+      ),
+    );
   }
   return problems;
 }
 
-/** Runs every policy on the planned resources and returns the violations. */
+/** Runs every policy on the planned resources and returns the violations; refuses a bad config. */
 export async function runPolicies(
   policies: AnyPolicy[],
   planned: PlanResource[],
   config: PolicyConfig = {},
 ): Promise<Violation[]> {
+  // A value of the wrong type would reach a rule as is ("48" > 24 is false): refuse it.
+  const problems = policyConfigProblems(policies, config);
+  if (problems.length > 0) throw new Error(`invalid policy config:\n  ${problems.join("\n  ")}`);
   const resources = new Map<string, PolicyResource>();
   for (const r of planned) {
     resources.set(r.urn, {
