@@ -185,13 +185,16 @@ export class SpireFederation extends pulumi.ComponentResource {
           ];
         }),
       }));
-    if (withFiles.length > 0) {
+    // A workload whose grants need no files (none, or only relying parties without a
+    // contribution such as Istio) gets no helper.
+    const needFiles = withFiles.filter((w) => w.contributions.length > 0);
+    if (needFiles.length > 0) {
       this.workloadFiles = new WorkloadFiles(
         `${name}-workload-files`,
         {
           helperImage: m.workloadFiles.helperImage,
           certDir: m.workloadFiles.certDir,
-          workloads: withFiles,
+          workloads: needFiles,
         },
         { parent: this },
       );

@@ -30,7 +30,14 @@ import { loadStackConfig } from "../tools/stack-config";
 import type { ProgramRun } from "../tools/harness";
 import { prepareProgram, runProgram } from "./compiled";
 import { baseConfig, makeCertificate } from "./fixtures";
-import { chartDefaults, computedOutputs, fakeIdentity, ROOT, runStackFile } from "./helpers";
+import {
+  chartDefaults,
+  computedOutputs,
+  fakeIdentity,
+  ROOT,
+  runRaw,
+  runStackFile,
+} from "./helpers";
 import { strategicMerge } from "./strategic-merge";
 
 const load = createRequire(__filename);
@@ -715,6 +722,32 @@ describe("another cert_dir and a private controller CA: the same consistency", (
       "payments-api",
     ]);
     expect(resources(run, CONFIG_MAP).some((r) => r.name.includes("batch-reports"))).toBe(false);
+  });
+});
+
+describe("workloads whose grants need no files", () => {
+  it("get no ConfigMap and no patch", async () => {
+    const raw = baseConfig() as Record<string, any>;
+    raw.vault = { policies: { read: 'path "secret/*" { capabilities = ["read"] }' } };
+    raw.workloads[1].vault = { policies: ["read"] };
+    const run = await runRaw(raw, { preview: true });
+    expect(Object.keys(run.outputs.workloadFiles as object)).toEqual(["worker"]);
+    expect(resources(run, CONFIG_MAP).map((r) => (r.rawInputs.metadata as any).name)).toEqual([
+      "worker-spiffe",
+    ]);
+  });
+
+  it("the mesh stack's workloads (Istio only, or no grant) get none", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "mesh");
+    const run = await runProgram(prepareProgram, {
+      project: "spire-federation",
+      stack: "mesh",
+      config,
+      secretKeys,
+      preview: true,
+    });
+    expect(run.resources.filter((r) => r.type.includes("WorkloadFiles"))).toEqual([]);
+    expect(run.outputs.workloadFiles).toBeUndefined();
   });
 });
 
