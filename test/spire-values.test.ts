@@ -14,7 +14,7 @@ import { parseStackConfig, type StackModel } from "../components/config";
 import { clusterSpiffeIdSpec, spireValues, type SpireValuesArgs } from "../components/spire";
 import { spireValuesArgs } from "../components/stack";
 import { loadStackConfig } from "../tools/stack-config";
-import { all, chartValueKeys, find, ROOT, runStackFile } from "./helpers";
+import { all, chartValueKeys, find, ROOT, runStackFile, SPIRE_CONTRACTS } from "./helpers";
 
 function modelOf(stack: string): StackModel {
   const { config, secretKeys } = loadStackConfig(ROOT, stack);
@@ -173,7 +173,7 @@ describe("spire chart values", () => {
 
 /** Compiles a CRD's openAPIV3Schema, rejecting unknown fields (the API server would prune them). */
 function crdValidator(file: string) {
-  const crd = parse(readFileSync(path.resolve(ROOT, "..", "shared", "reference", file), "utf8"));
+  const crd = parse(readFileSync(path.join(SPIRE_CONTRACTS, file), "utf8"));
   const strict = (s: any): any => {
     if (Array.isArray(s)) return s.map(strict);
     if (s && typeof s === "object") {
