@@ -54,6 +54,8 @@ export default tseslint.config(
     files: [
       "components/federation/*/schema.ts",
       "components/federation/*/rules.ts",
+      "components/nodes/schema.ts",
+      "components/nodes/rules.ts",
       "components/config.ts",
       "components/model.ts",
     ],

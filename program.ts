@@ -83,6 +83,7 @@ export function prepareProgram(): () => ProgramOutputs {
       rootCaPem: stack.rootCaPem,
       workloads: stack.workloads,
       federation: stack.federation,
+      ...(stack.nodes === undefined ? {} : { nodes: stack.nodes.agents }),
       ...stack.extraOutputs,
     };
   };

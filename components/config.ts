@@ -30,6 +30,16 @@ import {
   type RelyingPartyGrants,
 } from "./federation/registry";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
+import {
+  checkNodes,
+  exposureModel,
+  nodesSchema,
+  nodeWorkloadShape,
+  parseNodes,
+  spireServerSchema,
+  workloadPlacement,
+  type NodesContext,
+} from "./nodes/schema";
 import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
@@ -197,16 +207,19 @@ const coreSchemas = {
         commonName: z.string().min(1).optional(),
       })
       .optional(),
+    server: spireServerSchema.optional(),
   }),
+  nodes: nodesSchema,
   workloads: z.array(z.unknown(), { error: "must be a list of workloads" }),
 } as const;
 
 const workloadCoreShape = {
   name: dnsLabel,
-  namespace: dnsLabel,
-  serviceAccount: dnsSubdomain,
+  namespace: dnsLabel.optional(),
+  serviceAccount: dnsSubdomain.optional(),
   spiffeIdPath: z.string().optional(),
   podLabels: labelMap.optional(),
+  ...nodeWorkloadShape,
 };
 
 /** A workload's schema: the core fields plus one optional grant per relying party. */
@@ -356,6 +369,11 @@ export function parseStackConfig(
   const certManager = get("certManager", coreSchemas.certManager) ?? {};
   const spire = raw.spire === undefined ? {} : get("spire", coreSchemas.spire);
   const workloadList = get("workloads", coreSchemas.workloads);
+  const nodesCtx: NodesContext = {
+    report: (path, message) => problems.add(path, message),
+    parse: (schema, value, path) => problems.parse(schema, value, path),
+  };
+  const { nodes, names: nodeNames } = parseNodes(raw.nodes, nodesCtx);
 
   // Cross-field rules read each field on its own, so that one bad field in a section does not
   // hide another rule's problem in the same section.
@@ -417,6 +435,7 @@ export function parseStackConfig(
   const grants = new Map<string, GrantEntry<unknown>[]>(parties.map((p) => [p.key, []]));
   const names = new Map<string, number>();
   const ids = new Map<string, number>();
+  const nodeWorkloads: Parameters<typeof checkNodes>[0]["nodeWorkloads"][number][] = [];
   (workloadList ?? []).forEach((entry, i) => {
     const w = problems.parse(workloadSchema, entry, ["workloads", i]) as
       (z.output<z.ZodObject<typeof workloadCoreShape>> & Record<string, unknown>) | undefined;
@@ -431,10 +450,20 @@ export function parseStackConfig(
       }
       names.set(name.data, seenName ?? i);
     }
-    if (w === undefined) {
+    const placement = workloadPlacement(entry, i, w, nodeNames, nodesCtx);
+    if (w === undefined || placement === undefined) {
       return;
     }
-    const path = w.spiffeIdPath ?? `/ns/${w.namespace}/sa/${w.serviceAccount}`;
+    if (placement.mode === "node") nodeWorkloads.push({ index: i, ...placement });
+    // A node workload has no default path (workloadPlacement requires its spiffeIdPath).
+    const path =
+      w.spiffeIdPath ??
+      (placement.mode === "pod"
+        ? `/ns/${placement.namespace}/sa/${placement.serviceAccount}`
+        : undefined);
+    if (path === undefined) {
+      return;
+    }
     if (w.spiffeIdPath !== undefined) {
       try {
         parseSpiffePath(w.spiffeIdPath);
@@ -464,13 +493,7 @@ export function parseStackConfig(
       );
     }
     ids.set(spiffeId, seenId ?? i);
-    const workload: CoreWorkload = {
-      name: w.name,
-      namespace: w.namespace,
-      serviceAccount: w.serviceAccount,
-      spiffeId,
-      podLabels: w.podLabels ?? {},
-    };
+    const workload: CoreWorkload = { name: w.name, spiffeId, ...placement };
     workloads.push(workload);
     for (const p of parties) {
       if (w[p.key] === undefined) continue;
@@ -480,6 +503,23 @@ export function parseStackConfig(
       grants.get(p.key)?.push({ index: i, workload, grant: w[p.key] });
     }
   });
+
+  const oidcRaw = isRecord(raw.oidc) ? raw.oidc : {};
+  checkNodes(
+    {
+      nodes,
+      server: spireRaw.server,
+      oidc: {
+        host: typeof oidcRaw.host === "string" ? oidcRaw.host : undefined,
+        ingressControllerType:
+          typeof oidcRaw.ingressControllerType === "string"
+            ? oidcRaw.ingressControllerType
+            : undefined,
+      },
+      nodeWorkloads,
+    },
+    nodesCtx,
+  );
 
   // Each relying party's own rules, then the needs the core checks once for all of them.
   const oidcTls = oidc === undefined ? undefined : oidcTlsModel(oidc.tls);
@@ -575,7 +615,9 @@ export function parseStackConfig(
         organization: spire.caSubject?.organization ?? "SPIFFE",
         commonName: spire.caSubject?.commonName ?? trustDomain,
       },
+      server: { exposure: exposureModel(spire.server?.exposure) },
     },
+    nodes,
     workloads,
   };
   // Each configured relying party's block, and each workload's grants, with defaults.

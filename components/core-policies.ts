@@ -6,6 +6,7 @@
 import type { ReportViolation, StackValidationArgs } from "@pulumi/policy";
 import { parseDuration } from "./duration";
 import type { AnyRelyingParty, Policy } from "./federation/contract";
+import { nodesPolicies } from "./nodes/policies";
 import {
   CORE_TYPES,
   isSpireRelease,
@@ -13,7 +14,7 @@ import {
   spireChartSettings,
   spireReleasePolicy,
   str,
-  waitsOn,
+  waitsOnSpirePolicy,
 } from "./policy-kit";
 
 /** The core rules; `parties` tell which of their resources fetch the discovery endpoint. */
@@ -156,20 +157,12 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
           report(`SPIRE caKeyType ${caKeyType} is not a known strong key type`);
       },
     }),
-    {
+    waitsOnSpirePolicy({
       name: "clusterspiffeid-waits-on-spire",
       description:
         "Every ClusterSPIFFEID waits on the SPIRE release (its webhook rejects them before that).",
-      severity: "medium",
-      enforcementLevel: "mandatory",
-      validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-        for (const r of args.resources) {
-          if (r.type !== CORE_TYPES.clusterSpiffeId) continue;
-          if (!waitsOn(r).some((d) => isSpireRelease(d.type, d.props))) {
-            report(`${r.name} does not wait on the spire release`, r.urn);
-          }
-        }
-      },
-    },
+      type: CORE_TYPES.clusterSpiffeId,
+    }),
+    ...nodesPolicies,
   ];
 }

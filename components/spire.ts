@@ -9,6 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatastoreModel, OidcTls } from "./config";
+import { nodesServerValues, type NodesServerValuesArgs } from "./nodes/values";
 
 /** The hardened SPIFFE Helm repository. */
 export const SPIRE_REPO = "https://spiffe.github.io/helm-charts-hardened/";
@@ -63,6 +64,8 @@ export interface SpireValuesArgs {
   clusterIssuerName: pulumi.Input<string>;
   /** Class the controller manager reconciles; ClusterSPIFFEIDs must carry it. */
   className: string;
+  /** Agents outside the cluster: the hostnames http_challenge admits, the server's exposure. */
+  nodes?: NodesServerValuesArgs;
   /** OIDC discovery exposure. */
   oidc: {
     /** Public host. */
@@ -167,6 +170,7 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
       },
     },
     "spire-server": {
+      ...nodesServerValues(args.nodes),
       replicaCount: args.replicas,
       caKeyType: args.caKeyType,
       caTTL: args.caTTL,

@@ -342,6 +342,7 @@ describe("parseStackConfig builds the model", () => {
     });
     expect(m.workloads).toEqual([
       {
+        mode: "pod",
         name: "api",
         namespace: "shop",
         serviceAccount: "api",
@@ -349,6 +350,7 @@ describe("parseStackConfig builds the model", () => {
         podLabels: {},
       },
       {
+        mode: "pod",
         name: "worker",
         namespace: "shop",
         serviceAccount: "worker",
