@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlannedResource, ProgramRun } from "../tools/harness";
 import { prepareProgram, runProgram } from "./compiled";
 import { loadStackConfig } from "../tools/stack-config";
+import { ConfigError, parseStackConfig } from "../components/config";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -134,4 +135,15 @@ export function chartValueKeys(): Map<string, string> {
 /** The chart's defaults: key → default as printed (Python literals, long ones cut with `...`). */
 export function chartDefaults(): Map<string, string> {
   return new Map(chartRows().map(([key, , value]) => [key, value]));
+}
+
+/** The problems parseStackConfig reports for `raw`; throws if it accepts it. */
+export function configProblems(raw: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error("config was accepted");
 }

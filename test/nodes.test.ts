@@ -230,6 +230,16 @@ describe("config: nodes, exposure and node workloads", () => {
       ],
     ],
     [
+      "a node workload in the Istio mesh",
+      (c) => {
+        c.istio = {};
+        c.workloads[2].istio = {};
+      },
+      [
+        `${NS}workloads[2].istio: is for pod workloads only; Istio's proxies run in Kubernetes pods, and a node workload has no namespace or service account for a /ns/<namespace>/sa/<service account> ID: remove it`,
+      ],
+    ],
+    [
       "join tokens",
       (c) => (c.nodes[1].attestation = "joinToken"),
       [
