@@ -4,6 +4,9 @@
  * component (which refuses them before registering anything).
  */
 
+/** Namespace of the SPIRE server and the discovery provider under the chart's recommended layout. */
+export const SPIRE_SERVER_NAMESPACE = "spire-server";
+
 /**
  * The SPIFFE ID template of the chart's `default` ClusterSPIFFEID (the chart's own default,
  * pinned in our values so that the IDs the config computes are the IDs pods get).

@@ -34,8 +34,6 @@ export const SPIRE_REPO = "https://spiffe.github.io/helm-charts-hardened/";
 export const SPIRE_RELEASE_NAME = "spire";
 /** Namespace of the releases; the chart puts its workloads in spire-server / spire-system. */
 export const SPIRE_MGMT_NAMESPACE = "spire-mgmt";
-/** Namespace of the SPIRE server and the discovery provider under the chart's recommended layout. */
-export const SPIRE_SERVER_NAMESPACE = "spire-server";
 /** Service account of the SPIRE server (`<release>-server`). */
 export const SPIRE_SERVER_SERVICE_ACCOUNT = "spire-server";
 /** Values that shape the spire chart; see {@link spireValues}. */
@@ -118,9 +116,26 @@ function oidcTlsValues(args: SpireValuesArgs["oidc"]): Record<string, unknown> {
       // The ingress terminates TLS with an existing (publicly trusted) certificate.
       return { tls: { spire: { enabled: false } }, ingress: { tlsSecret: tls.secretName } };
     case "spire":
-      // SPIRE's own certificate: trusted only by in-cluster callers that hold the bundle.
+      // SPIRE's own certificate (its DNS names include oidc.host, see oidcSvidDnsNames): trusted
+      // only by callers that hold the trust bundle.
       return { tls: { spire: { enabled: true } } };
   }
+}
+
+/**
+ * With SPIRE's own TLS the discovery provider serves its X509-SVID, whose DNS names come from the
+ * chart's `oidc-discovery-provider` ClusterSPIFFEID: `oidc-discovery.<trust domain>` plus the
+ * service names. Callers reach it at `oidc.host`, so that host joins the list (Helm replaces
+ * lists, hence the chart's default is repeated).
+ */
+function oidcSvidDnsNames(args: SpireValuesArgs): Record<string, unknown> {
+  if (args.oidc.tls.kind !== "spire") return {};
+  const chartDefault = "oidc-discovery.{{ .TrustDomain }}";
+  const names =
+    args.oidc.host === `oidc-discovery.${args.trustDomain}`
+      ? [chartDefault]
+      : [chartDefault, args.oidc.host];
+  return { "oidc-discovery-provider": { dnsNameTemplates: names } };
 }
 
 function datastoreValues(ds: DatastoreModel): Record<string, unknown> {
@@ -190,7 +205,8 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
         enabled: true,
         className: args.className,
         // The fallback ID of every workload without a custom path: enabled, a fallback (custom
-        // ClusterSPIFFEIDs win for the pods they select), with the chart's own template.
+        // ClusterSPIFFEIDs win for the pods they select), with the chart's own template; and
+        // with SPIRE's own TLS, the discovery provider's DNS names.
         identities: {
           clusterSPIFFEIDs: {
             default: {
@@ -198,6 +214,7 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
               fallback: true,
               spiffeIDTemplate: DEFAULT_SPIFFE_ID_TEMPLATE,
             },
+            ...oidcSvidDnsNames(args),
           },
         },
       },

@@ -228,14 +228,31 @@ describe("OpenZiti config errors", () => {
     c.workloads[0].openziti = { roleAttributes: ["a"] };
     return c;
   };
-  const problems = (c: Record<string, unknown>, secret = true) => {
+  /** `secret`: whether the block is secret; as a list, also the paths of its secure values. */
+  const problems = (c: Record<string, unknown>, secret: boolean | string[] = true) => {
     try {
-      parseStackConfig(c, { secretKeys: new Set(secret ? ["openziti"] : []) });
+      parseStackConfig(c, {
+        secretKeys: new Set(secret === false ? [] : ["openziti"]),
+        secretPaths: Array.isArray(secret) ? new Set(secret) : undefined,
+      });
     } catch (e) {
       return (e as ConfigError).problems;
     }
     throw new Error("accepted");
   };
+  let leafPem: string;
+  let caPem: string;
+  beforeAll(async () => {
+    const ca = await makeCertificate({ subject: "CN=ziti controller CA", ca: true });
+    caPem = ca.pem;
+    leafPem = (
+      await makeCertificate({
+        subject: "CN=verification-token",
+        ca: false,
+        issuer: { subject: "CN=ziti controller CA", privateKey: ca.keys.privateKey },
+      })
+    ).pem;
+  });
   it.each([
     [
       "a plain-text password",
@@ -259,10 +276,90 @@ describe("OpenZiti config errors", () => {
     ],
     [
       "a verification PEM with a generated root",
-      (c: any) => (c.openziti.verificationCertPem = "-----BEGIN CERTIFICATE-----"),
+      (c: any) => (c.openziti.verificationCertPem = leafPem),
       true,
       [
         "spire-federation:openziti.verificationCertPem: only for ca.mode clusterIssuer: with a generated root the package signs the verification certificate itself",
+      ],
+    ],
+    [
+      "a controller URL with user info",
+      (c: any) => (c.openziti.controllerUrl = "https://admin:hunter2@ziti.example.com:1280"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not carry user info (user:password@); the URL appears in plain outputs: set openziti.username and openziti.password",
+      ],
+    ],
+    [
+      "a controller URL with the API path",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com:1280/edge/management/v1"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a path (/edge/management/v1); the package adds /edge/management/v1 itself: use https://ziti.example.com:1280",
+      ],
+    ],
+    [
+      "a controller URL with a query",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com/?token=x"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a query: use https://ziti.example.com",
+      ],
+    ],
+    [
+      "a controller URL with an empty query",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com?"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a query: use https://ziti.example.com",
+      ],
+    ],
+    [
+      "a controller URL with a fragment",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com#x"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a fragment: use https://ziti.example.com",
+      ],
+    ],
+    [
+      "a controller CA bundle that does not parse",
+      (c: any) =>
+        (c.openziti.controllerCaPem =
+          caPem + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+      true,
+      [
+        "spire-federation:openziti.controllerCaPem: must be a PEM bundle of X.509 certificates (-----BEGIN CERTIFICATE----- …), each parsable",
+      ],
+    ],
+    [
+      "a verification certificate that does not parse",
+      (c: any) => {
+        c.ca = { mode: "clusterIssuer", clusterIssuer: "vault-pki", rootCertificatePem: caPem };
+        c.openziti.verificationCertPem =
+          "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----";
+      },
+      true,
+      ["spire-federation:openziti.verificationCertPem: must be one PEM-encoded X.509 certificate"],
+    ],
+    [
+      "a secure username beside a plaintext password",
+      (c: any) => c,
+      ["openziti.username"],
+      [
+        "spire-federation:openziti.username: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+        "spire-federation:openziti.password: must be a secure value (pulumi config set --secret --path openziti.password …)",
+      ],
+    ],
+    [
+      "the JWT path with a staging ACME server",
+      (c: any) => {
+        c.openziti.jwt = true;
+        c.oidc.tls.acme.server = "https://acme-staging-v02.api.letsencrypt.org/directory";
+      },
+      true,
+      [
+        "spire-federation:oidc.tls.acme.server: is the staging ACME server acme-staging-v02.api.letsencrypt.org, whose certificates no client trusts; the controller fetches the JWKS itself and needs a publicly trusted certificate: set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default), or use the x509 path only",
       ],
     ],
     [
@@ -292,5 +389,21 @@ describe("OpenZiti config errors", () => {
     const c = zcfg();
     mutate(c);
     expect(problems(c, secret)).toEqual(expected);
+  });
+
+  it("accepts a controller URL with a trailing slash, a CA bundle and a verification certificate", () => {
+    const c = zcfg();
+    c.ca = { mode: "clusterIssuer", clusterIssuer: "vault-pki", rootCertificatePem: caPem };
+    c.openziti.controllerUrl = "https://ziti.example.com:1280/";
+    c.openziti.controllerCaPem = `${caPem}\n${caPem}`;
+    c.openziti.verificationCertPem = leafPem;
+    const m = parseStackConfig(c, {
+      secretKeys: new Set(["openziti"]),
+      secretPaths: new Set(["openziti.password"]),
+    });
+    expect(m.openziti).toMatchObject({
+      controllerUrl: "https://ziti.example.com:1280",
+      verificationCertPem: leafPem,
+    });
   });
 });

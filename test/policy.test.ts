@@ -385,6 +385,26 @@ describe("Google Cloud rules", () => {
     ).toHaveLength(1);
   });
 
+  it("gcp-oidc-jwt-algorithm", async () => {
+    const oidc = { type: TYPES.gcpProvider, name: "oidc", props: { oidc: { issuerUri: ISSUER } } };
+    const x509 = { type: TYPES.gcpProvider, name: "x509", props: { x509: {} } };
+    const spire = (caKeyType: string) => {
+      const v = goodValues();
+      v["spire-server"].caKeyType = caKeyType;
+      return { type: TYPES.helmRelease, name: "spire", props: release(v) };
+    };
+    for (const ok of ["rsa-2048", "rsa-4096", "ec-p256"]) {
+      expect(await stackViolations("gcp-oidc-jwt-algorithm", [oidc, spire(ok)])).toEqual([]);
+    }
+    expect(await stackViolations("gcp-oidc-jwt-algorithm", [x509, spire("ec-p384")])).toEqual([]);
+    expect(await stackViolations("gcp-oidc-jwt-algorithm", [oidc, spire("ec-p384")])).toEqual([
+      "SPIRE's caKeyType is ec-p384 but Google Cloud OIDC providers exist: Google Cloud's STS accepts RS256 and ES256 tokens only",
+    ]);
+    expect(await stackViolations("gcp-oidc-jwt-algorithm", [oidc, spire("ed25519")])).toEqual([
+      "SPIRE's caKeyType is ed25519 but Google Cloud OIDC providers exist: Google Cloud's STS accepts RS256 and ES256 tokens only",
+    ]);
+  });
+
   it("public-oidc-tls", async () => {
     const onSpire = goodValues();
     onSpire["spiffe-oidc-discovery-provider"] = { tls: {} } as any; // chart default: SPIRE's own TLS

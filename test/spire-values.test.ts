@@ -206,7 +206,7 @@ describe("spire chart values", () => {
       },
     });
     expect(() => issuer.validate()).not.toThrow();
-    expect(acme.server).toBe("https://acme-staging-v02.api.letsencrypt.org/directory");
+    expect(acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
     const broken = new Issuer({
       ...issuer.toJSON(),
       spec: { acme: { ...acme, solvers: [{ http01: { ingress: { ingressClassName: 42 } } }] } },

@@ -9,17 +9,22 @@ import {
   DEFAULT_GCP_X509_PROVIDER_ID,
   GCP_MAX_SUBJECT_LENGTH,
   gcpIdProblem,
+  gcpProjectIdProblem,
+  gcpProjectNumberProblem,
   gcpRoleProblem,
   type GcpPoolSettings,
 } from "./rules";
 
 /** Schema of `spire-federation:gcp`. */
 export const gcpBlockSchema = z.strictObject({
-  project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a project ID" }),
+  project: ruled(gcpProjectIdProblem),
   projectNumber: z
-    .union([z.string(), z.number()])
-    .transform((v) => String(v))
-    .refine((v) => /^[0-9]{6,20}$/.test(v), { error: "must be the numeric project number" }),
+    .union([z.string(), z.number()], { error: "must be the numeric project number" })
+    .superRefine((v, ctx) => {
+      const problem = gcpProjectNumberProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform((v) => String(v)),
   poolId: ruled(gcpIdProblem),
   oidcProviderId: ruled(gcpIdProblem).optional(),
   x509ProviderId: ruled(gcpIdProblem).optional(),
@@ -29,7 +34,12 @@ export const gcpBlockSchema = z.strictObject({
 
 /** Schema of `workloads[i].gcp`. */
 export const gcpGrantSchema = z.strictObject({
-  roles: z.array(z.strictObject({ role: ruled(gcpRoleProblem), project: z.string().optional() })),
+  roles: z.array(
+    z.strictObject({
+      role: ruled(gcpRoleProblem),
+      project: ruled(gcpProjectIdProblem).optional(),
+    }),
+  ),
 });
 
 /** The parsed `spire-federation:gcp` block. */
