@@ -12,6 +12,7 @@ export default tseslint.config(
       "policy/bin/**",
       "coverage/**",
       "**/*.mjs",
+      "**/*.cjs",
       "*.mts",
     ],
   },

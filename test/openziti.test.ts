@@ -1,7 +1,12 @@
 /** OpenZiti in the stack under mocks: resources, ordering, outputs, secrets, config errors. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../components/config";
-import { SPIFFE_EXTERNAL_ID_CLAIM } from "../components/federation/openziti/component";
+import {
+  OpenZitiFederation,
+  SPIFFE_EXTERNAL_ID_CLAIM,
+  openZitiArgsProblems,
+  zitiIdentityFile,
+} from "../components/federation/openziti/component";
 import type { ProgramRun } from "../tools/harness";
 import { baseConfig, makeCertificate, pkcs8Pem } from "./fixtures";
 import {
@@ -160,6 +165,59 @@ describe("generated root: the package verifies the CA itself", () => {
     expect(find(run, "tls:index/locallySignedCert:LocallySignedCert").inputs.caPrivateKeyPem).toBe(
       "[secret]",
     );
+  });
+});
+
+describe("component args", () => {
+  const base = {
+    connection: { controllerUrl: "https://z", username: "a", password: "p" },
+    caName: "spire",
+    x509: true,
+    jwt: false,
+    audience: "openziti",
+    issuerUrl: "https://i",
+    jwksUri: "https://i/keys",
+    rootCaPem: "",
+    verification: { mode: "none" as const },
+    identities: [],
+  };
+
+  it("the component refuses duplicate external IDs and names", () => {
+    expect(
+      openZitiArgsProblems({
+        ...base,
+        identities: [
+          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
+          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
+        ],
+      }),
+    ).toEqual([
+      "identity name a is used twice",
+      "identities a and a share the external ID spiffe://td/x",
+    ]);
+    expect(openZitiArgsProblems({ ...base, x509: false })).toEqual([
+      "enable the x509 path, the jwt path or both",
+    ]);
+  });
+
+  describe("the controller URL's user info never reaches plain outputs", () => {
+    const withUserInfo = "https://admin:pw-in-url-123@ziti.example.com:1280";
+
+    it("the component refuses it before registering anything, without showing it", () => {
+      const args = { ...base, connection: { ...base.connection, controllerUrl: withUserInfo } };
+      const problem =
+        "controllerUrl must not carry user info (user:password@): it would show in plain outputs; give them as username and password";
+      expect(openZitiArgsProblems(args)).toEqual([problem]);
+      // thrown before super(): nothing is registered
+      expect(() => new OpenZitiFederation("z", args)).toThrow(`OpenZitiFederation z: ${problem}`);
+    });
+
+    it("an identity file shows the controller without it", () => {
+      expect(zitiIdentityFile(withUserInfo).ztAPI).toBe("https://ziti.example.com:1280");
+      expect(zitiIdentityFile("https://ziti.example.com:1280").ztAPI).toBe(
+        "https://ziti.example.com:1280",
+      );
+    });
   });
 });
 
