@@ -12,6 +12,7 @@ export default tseslint.config(
       "policy/bin/**",
       "coverage/**",
       "**/*.mjs",
+      "**/*.cjs",
       "*.mts",
     ],
   },
@@ -54,6 +55,8 @@ export default tseslint.config(
     files: [
       "components/federation/*/schema.ts",
       "components/federation/*/rules.ts",
+      "components/nodes/schema.ts",
+      "components/nodes/rules.ts",
       "components/config.ts",
       "components/model.ts",
     ],

@@ -137,6 +137,7 @@ export function prepareProgram(options: PrepareOptions = {}): () => ProgramOutpu
       rootCaPem: stack.rootCaPem,
       workloads: stack.workloads,
       federation: stack.federation,
+      ...(stack.nodes === undefined ? {} : { nodes: stack.nodes.agents }),
       ...(stack.workloadFiles ? { workloadFiles: stack.workloadFiles.outputs } : {}),
       ...stack.extraOutputs,
     };

@@ -37,6 +37,16 @@ import {
 } from "./federation/registry";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
 import {
+  checkNodes,
+  exposureModel,
+  nodesSchema,
+  nodeWorkloadShape,
+  parseNodes,
+  spireServerSchema,
+  workloadPlacement,
+  type NodesContext,
+} from "./nodes/schema";
+import {
   formatSpiffeId,
   parseSpiffePath,
   SPIFFE_SCHEME_PREFIX,
@@ -231,7 +241,9 @@ const coreSchemas = {
         commonName: z.string().min(1).optional(),
       })
       .optional(),
+    server: spireServerSchema.optional(),
   }),
+  nodes: nodesSchema,
   workloads: z.array(z.unknown(), { error: "must be a list of workloads" }),
   workloadFiles: z.strictObject({
     enabled: z.boolean({ error: "must be true or false" }).optional(),
@@ -242,11 +254,12 @@ const coreSchemas = {
 
 const workloadCoreShape = {
   name: dnsLabel,
-  namespace: dnsLabel,
-  serviceAccount: dnsSubdomain,
+  namespace: dnsLabel.optional(),
+  serviceAccount: dnsSubdomain.optional(),
   spiffeIdPath: z.string().optional(),
   podLabels: labelMap.optional(),
   files: z.boolean({ error: "must be true or false" }).optional(),
+  ...nodeWorkloadShape,
 };
 
 /** A workload's schema: the core fields plus one optional grant per relying party. */
@@ -534,6 +547,11 @@ export function parseStackConfig(
   const spire = raw.spire === undefined ? {} : get("spire", coreSchemas.spire);
   const workloadList = get("workloads", coreSchemas.workloads);
   const workloadFiles = get("workloadFiles", coreSchemas.workloadFiles) ?? {};
+  const nodesCtx: NodesContext = {
+    report: (path, message) => problems.add(path, message),
+    parse: (schema, value, path) => problems.parse(schema, value, path),
+  };
+  const { nodes, names: nodeNames } = parseNodes(raw.nodes, nodesCtx);
 
   // Cross-field rules read each field on its own, so that one bad field in a section does not
   // hide another rule's problem in the same section.
@@ -590,7 +608,8 @@ export function parseStackConfig(
   const grants = new Map<string, GrantEntry<unknown>[]>(parties.map((p) => [p.key, []]));
   const names = new Map<string, number>();
   const ids = new Map<string, number>();
-  // Workloads with a custom SPIFFE ID path get their own ClusterSPIFFEID (see components/spire.ts).
+  const nodeWorkloads: Parameters<typeof checkNodes>[0]["nodeWorkloads"][number][] = [];
+  // Pod workloads with a custom SPIFFE ID path get their own ClusterSPIFFEID (see components/spire.ts).
   const customIds: {
     index: number;
     name: string;
@@ -611,11 +630,20 @@ export function parseStackConfig(
       }
       names.set(name.data, seenName ?? i);
     }
-    if (w === undefined) {
+    const placement = workloadPlacement(entry, i, w, nodeNames, nodesCtx);
+    if (w === undefined || placement === undefined) {
       return;
     }
-    const defaultPath = defaultSpiffeIdPath(w.namespace, w.serviceAccount);
+    if (placement.mode === "node") nodeWorkloads.push({ index: i, ...placement });
+    // A node workload has no default path (workloadPlacement requires its spiffeIdPath).
+    const defaultPath =
+      placement.mode === "pod"
+        ? defaultSpiffeIdPath(placement.namespace, placement.serviceAccount)
+        : undefined;
     const path = w.spiffeIdPath ?? defaultPath;
+    if (path === undefined) {
+      return;
+    }
     if (w.spiffeIdPath !== undefined) {
       try {
         parseSpiffePath(w.spiffeIdPath);
@@ -627,24 +655,22 @@ export function parseStackConfig(
         return;
       }
     }
-    if (path !== defaultPath) {
-      const podLabels = w.podLabels ?? {};
+    if (placement.mode === "pod" && path !== defaultPath) {
+      const { namespace, podLabels } = placement;
       if (Object.keys(podLabels).length === 0) {
         problems.add(
           ["workloads", i, "podLabels"],
-          `required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "${w.namespace}" and replace their default IDs: set labels that only this workload's pods carry`,
+          `required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "${namespace}" and replace their default IDs: set labels that only this workload's pods carry`,
         );
       } else {
-        const other = customIds.find((c) =>
-          selectorsOverlap(c, { namespace: w.namespace, podLabels }),
-        );
+        const other = customIds.find((c) => selectorsOverlap(c, { namespace, podLabels }));
         if (other !== undefined) {
           problems.add(
             ["workloads", i, "podLabels"],
-            `overlaps workloads[${other.index}].podLabels ("${other.name}") in namespace "${w.namespace}"; a pod that matches both would be registered under both custom SPIFFE IDs: give one of them a label value the other does not match`,
+            `overlaps workloads[${other.index}].podLabels ("${other.name}") in namespace "${namespace}"; a pod that matches both would be registered under both custom SPIFFE IDs: give one of them a label value the other does not match`,
           );
         }
-        customIds.push({ index: i, name: w.name, namespace: w.namespace, podLabels });
+        customIds.push({ index: i, name: w.name, namespace, podLabels });
       }
     }
     if (trustDomain === undefined) {
@@ -665,14 +691,15 @@ export function parseStackConfig(
       );
     }
     ids.set(spiffeId, seenId ?? i);
-    const workload: CoreWorkload = {
-      name: w.name,
-      namespace: w.namespace,
-      serviceAccount: w.serviceAccount,
-      spiffeId,
-      podLabels: w.podLabels ?? {},
-      files: (workloadFiles.enabled ?? true) && (w.files ?? true),
-    };
+    const workload: CoreWorkload =
+      placement.mode === "pod"
+        ? {
+            name: w.name,
+            spiffeId,
+            ...placement,
+            files: (workloadFiles.enabled ?? true) && (w.files ?? true),
+          }
+        : { name: w.name, spiffeId, ...placement };
     workloads.push(workload);
     for (const p of parties) {
       if (w[p.key] === undefined) continue;
@@ -682,6 +709,23 @@ export function parseStackConfig(
       grants.get(p.key)?.push({ index: i, workload, grant: w[p.key] });
     }
   });
+
+  const oidcRaw = isRecord(raw.oidc) ? raw.oidc : {};
+  checkNodes(
+    {
+      nodes,
+      server: spireRaw.server,
+      oidc: {
+        host: typeof oidcRaw.host === "string" ? oidcRaw.host : undefined,
+        ingressControllerType:
+          typeof oidcRaw.ingressControllerType === "string"
+            ? oidcRaw.ingressControllerType
+            : undefined,
+      },
+      nodeWorkloads,
+    },
+    nodesCtx,
+  );
 
   // Each relying party's own rules, then the needs the core checks once for all of them.
   const providerConfig = {
@@ -787,12 +831,14 @@ export function parseStackConfig(
         organization: spire.caSubject?.organization ?? "SPIFFE",
         commonName: spire.caSubject?.commonName ?? trustDomain,
       },
+      server: { exposure: exposureModel(spire.server?.exposure) },
     },
     workloadFiles: {
       enabled: workloadFiles.enabled ?? true,
       helperImage: workloadFiles.helperImage ?? DEFAULT_HELPER_IMAGE,
       certDir: workloadFiles.certDir ?? DEFAULT_CERT_DIR,
     },
+    nodes,
     workloads,
   };
   // Each configured relying party's block, and each workload's grants, with defaults.

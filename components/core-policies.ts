@@ -12,6 +12,7 @@ import type {
 import { parseDuration } from "./duration";
 import type { AnyRelyingParty, Policy } from "./federation/contract";
 import type { CaKeyType } from "./model";
+import { nodesPolicies } from "./nodes/policies";
 import {
   CORE_TYPES,
   isSpireRelease,
@@ -19,7 +20,7 @@ import {
   spireChartSettings,
   spireReleasePolicy,
   str,
-  waitsOn,
+  waitsOnSpirePolicy,
 } from "./policy-kit";
 
 /** JWS algorithm SPIRE signs JWT-SVIDs with, per CA key type (the chart has no separate JWT key). */
@@ -208,20 +209,12 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
           report(`SPIRE caKeyType ${caKeyType} is not a known strong key type`);
       },
     }),
-    {
+    waitsOnSpirePolicy({
       name: "clusterspiffeid-waits-on-spire",
       description:
         "Every ClusterSPIFFEID waits on the SPIRE release (its webhook rejects them before that).",
-      severity: "medium",
-      enforcementLevel: "mandatory",
-      validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-        for (const r of args.resources) {
-          if (r.type !== CORE_TYPES.clusterSpiffeId) continue;
-          if (!waitsOn(r).some((d) => isSpireRelease(d.type, d.props))) {
-            report(`${r.name} does not wait on the spire release`, r.urn);
-          }
-        }
-      },
-    },
+      type: CORE_TYPES.clusterSpiffeId,
+    }),
+    ...nodesPolicies,
   ];
 }

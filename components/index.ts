@@ -8,6 +8,7 @@ export * from "./config";
 export * from "./config-fields";
 export * from "./duration";
 export * from "./model";
+export * from "./nodes/index";
 export * from "./spiffe-id";
 export * from "./spire";
 export * from "./stack";

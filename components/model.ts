@@ -36,16 +36,22 @@ export type DatastoreModel =
 /** SPIRE's CA key type; it also signs JWT-SVIDs (the chart has no separate JWT key type). */
 export type CaKeyType = "rsa-2048" | "rsa-4096" | "ec-p256" | "ec-p384";
 
-/** The core of one workload: who it is. Relying parties add their grants. */
-export interface CoreWorkload {
+/** What every workload has, wherever it runs: relying parties use only these two fields. */
+export interface WorkloadIdentity {
   /** Unique name, used in resource names. */
   name: string;
+  /** The full SPIFFE ID. */
+  spiffeId: string;
+}
+
+/** A workload whose processes run in Kubernetes pods (registered by a ClusterSPIFFEID). */
+export interface PodWorkload extends WorkloadIdentity {
+  /** Runs in pods. */
+  mode: "pod";
   /** Kubernetes namespace the workload's pods run in. */
   namespace: string;
   /** Service account the pods run as. */
   serviceAccount: string;
-  /** The full SPIFFE ID. */
-  spiffeId: string;
   /** Extra pod labels that select the workload's pods. */
   podLabels: Record<string, string>;
   /**
@@ -64,6 +70,58 @@ export interface WorkloadFilesModel {
   /** The helper's `cert_dir` in the pod. Default: `/run/spiffe/certs`. */
   certDir: string;
 }
+
+/** The `unix` workload attestor's selectors that pick a node workload's processes (all must match). */
+export interface UnixSelectors {
+  /** Effective user ID of the process (`unix:uid`). */
+  uid?: number;
+  /** Effective group ID (`unix:gid`). */
+  gid?: number;
+  /** User name of the effective user (`unix:user`). */
+  user?: string;
+  /** Absolute path of the process's executable (`unix:path`). */
+  path?: string;
+}
+
+/** A workload whose processes run on a node outside Kubernetes (registered by a ClusterStaticEntry). */
+export interface NodeWorkload extends WorkloadIdentity {
+  /** Runs on a node. */
+  mode: "node";
+  /** Name of the node (in `nodes`) whose agent attests it. */
+  node: string;
+  /** Selectors of the node's `unix` workload attestor. */
+  unix: UnixSelectors;
+}
+
+/** The core of one workload: who it is and where it runs. Relying parties add their grants. */
+export type CoreWorkload = PodWorkload | NodeWorkload;
+
+/** A machine outside Kubernetes that runs a SPIRE agent against this stack's server. */
+export interface NodeModel {
+  /** Unique name, used in resource and output names. */
+  name: string;
+  /** Its DNS name: the SPIRE server fetches the HTTP challenge from it. */
+  hostname: string;
+  /** Node attestation; only `httpChallenge` is supported (see components/nodes/README.md). */
+  attestation: "httpChallenge";
+}
+
+/** How agents outside the cluster reach the SPIRE server. */
+export type ServerExposure =
+  | {
+      /** An ingress that passes TLS through to the server (gRPC over mTLS). */
+      mode: "ingress";
+      /** Public host name of the server. */
+      host: string;
+      /** Ingress class of the ingress. */
+      ingressClassName: string;
+    }
+  | {
+      /** The server's Service as type LoadBalancer. */
+      mode: "loadBalancer";
+      /** DNS name or IP address agents dial (the load balancer's). */
+      address: string;
+    };
 
 /** OIDC discovery exposure. */
 export interface OidcModel {
@@ -101,6 +159,8 @@ export interface SpireModel {
   datastore: DatastoreModel;
   /** Subject of SPIRE's CA certificates. */
   caSubject: { country: string; organization: string; commonName: string };
+  /** The SPIRE server as agents outside the cluster reach it. */
+  server: { exposure?: ServerExposure };
 }
 
 /** The validated core of the stack config: everything but the relying parties. */
@@ -119,6 +179,8 @@ export interface CoreModel {
   spire: SpireModel;
   /** The workload's half: what the package writes for each workload's pods. */
   workloadFiles: WorkloadFilesModel;
+  /** Machines outside Kubernetes that run a SPIRE agent. */
+  nodes: NodeModel[];
   /** Workloads with their SPIFFE IDs (grants are added by the relying parties). */
   workloads: CoreWorkload[];
 }

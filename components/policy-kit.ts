@@ -10,6 +10,7 @@ import type {
   ReportViolation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
+  StackValidationPolicy,
 } from "@pulumi/policy";
 
 /** Type tokens of the core resources the rules look at. */
@@ -98,6 +99,31 @@ export function spireReleasePolicy(
       if (isSpireRelease(args.type, props)) check(spireChartSettings(props), args, report);
     },
   });
+}
+
+/**
+ * A stack rule (mandatory, medium): every resource of `type` waits on the spire release, directly
+ * or through others (the controller manager that takes it runs only then).
+ */
+export function waitsOnSpirePolicy(p: {
+  name: string;
+  description: string;
+  type: string;
+}): StackValidationPolicy {
+  return {
+    name: p.name,
+    description: p.description,
+    severity: "medium",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+      for (const r of args.resources) {
+        if (r.type !== p.type) continue;
+        if (!waitsOn(r).some((d) => isSpireRelease(d.type, d.props))) {
+          report(`${r.name} does not wait on the spire release`, r.urn);
+        }
+      }
+    },
+  };
 }
 
 /** Every resource a resource waits on, directly or through others. */

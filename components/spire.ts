@@ -19,6 +19,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatastoreModel, OidcTls } from "./config";
 import { rejectProblems } from "./federation/args";
+import { nodesServerValues, type NodesServerValuesArgs } from "./nodes/values";
 import {
   DEFAULT_SPIFFE_ID_TEMPLATE,
   needsClusterSpiffeId,
@@ -65,6 +66,8 @@ export interface SpireValuesArgs {
    * to its own, including the `default` one).
    */
   className: string;
+  /** Agents outside the cluster: the hostnames http_challenge admits, the server's exposure. */
+  nodes?: NodesServerValuesArgs;
   /** OIDC discovery exposure. */
   oidc: {
     /** Public host. */
@@ -186,6 +189,7 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
       },
     },
     "spire-server": {
+      ...nodesServerValues(args.nodes),
       replicaCount: args.replicas,
       caKeyType: args.caKeyType,
       caTTL: args.caTTL,

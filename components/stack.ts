@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "./cert-manager";
 import type { StackModel } from "./config";
+import { rejectProblems } from "./federation/args";
 import type { AnyRelyingParty } from "./federation/contract";
 import {
   relyingParties,
@@ -13,6 +14,9 @@ import {
   type RelyingPartyLogins,
 } from "./federation/registry";
 import { workloadPaths } from "./federation/paths";
+import type { NodeWorkload, PodWorkload } from "./model";
+import { Nodes } from "./nodes/component";
+import { SERVER_PORT } from "./nodes/rules";
 import { Spire, type SpireValuesArgs } from "./spire";
 import { WorkloadFiles, type WorkloadFilesEntry } from "./workload/component";
 
@@ -43,6 +47,7 @@ export function spireValuesArgs(
     datastore: m.spire.datastore,
     clusterIssuerName,
     className: CONTROLLER_CLASS_NAME,
+    nodes: { hostnames: m.nodes.map((n) => n.hostname), exposure: m.spire.server.exposure },
     oidc: m.oidc,
   };
 }
@@ -64,6 +69,8 @@ export class SpireFederation extends pulumi.ComponentResource {
   readonly certManager: CertManager;
   /** SPIRE and the workload registrations. */
   readonly spire: Spire;
+  /** Entries and agent files for machines outside Kubernetes (when `nodes` lists any). */
+  readonly nodes?: Nodes;
   /** The trust domain. */
   readonly trustDomain: pulumi.Output<string>;
   /** The OIDC issuer URL (from config, known before anything is deployed). */
@@ -90,6 +97,14 @@ export class SpireFederation extends pulumi.ComponentResource {
   readonly workloadFiles?: WorkloadFiles;
 
   constructor(name: string, args: SpireFederationArgs, opts?: pulumi.ComponentResourceOptions) {
+    const exposure = args.model.spire.server.exposure;
+    rejectProblems(
+      "SpireFederation",
+      name,
+      args.model.nodes.length > 0 && exposure === undefined
+        ? ["nodes need model.spire.server.exposure (agents reach the server through it)"]
+        : [],
+    );
     super("spire-federation:index:SpireFederation", name, {}, opts);
     const m = args.model;
 
@@ -119,11 +134,31 @@ export class SpireFederation extends pulumi.ComponentResource {
         ...spireValuesArgs(m, this.certManager.clusterIssuerName),
         chartVersion: m.spire.chartVersion,
         crdsChartVersion: m.spire.crdsChartVersion,
-        workloads: m.workloads,
+        // ClusterSPIFFEIDs select pods; node workloads get ClusterStaticEntries below.
+        workloads: m.workloads.filter((w): w is PodWorkload & typeof w => w.mode === "pod"),
         upstreamReady: this.certManager.ready,
       },
       { parent: this },
     );
+
+    if (m.nodes.length > 0 && exposure !== undefined) {
+      this.nodes = new Nodes(
+        `${name}-nodes`,
+        {
+          trustDomain: m.trustDomain,
+          className: CONTROLLER_CLASS_NAME,
+          server: {
+            address: exposure.mode === "ingress" ? exposure.host : exposure.address,
+            port: SERVER_PORT,
+          },
+          nodes: m.nodes,
+          workloads: m.workloads.filter((w): w is NodeWorkload & typeof w => w.mode === "node"),
+          trustBundlePem: this.certManager.rootCertificatePem,
+          ready: [this.spire.release],
+        },
+        { parent: this },
+      );
+    }
 
     // Relying parties, in registry order. Only those that fetch the discovery endpoint wait on
     // the cluster (through `trust.spireRelease`); the others take the issuer from config and the
@@ -165,8 +200,9 @@ export class SpireFederation extends pulumi.ComponentResource {
     // ConfigMaps wait on nothing; values that exist only after deploy (Azure's client ID) reach
     // the env ConfigMaps as Outputs, so those wait on exactly the resources that make them.
     const paths = workloadPaths(m.workloadFiles.certDir);
+    // Pod workloads only: a node workload's processes run outside Kubernetes.
     const withFiles: WorkloadFilesEntry[] = m.workloads
-      .filter((w) => w.files)
+      .flatMap((w) => (w.mode === "pod" && w.files ? [w] : []))
       .map((w) => ({
         name: w.name,
         namespace: w.namespace,

@@ -11,6 +11,7 @@ import { GCP_TYPES } from "../components/federation/gcp/policies";
 import { OPENZITI_TYPES } from "../components/federation/openziti/policies";
 import { relyingParties } from "../components/federation/registry";
 import { VAULT_TYPES } from "../components/federation/vault/policies";
+import { NODES_TYPES } from "../components/nodes/policies";
 import { CORE_TYPES } from "../components/policy-kit";
 
 export { isSpireRelease, spireChartSettings, waitsOn } from "../components/policy-kit";
@@ -23,6 +24,7 @@ export const policies: Policy[] = [...corePolicies(parties), ...parties.flatMap(
 /** Type tokens the rules look at (for tests and tools). */
 export const TYPES = {
   ...CORE_TYPES,
+  ...NODES_TYPES,
   vaultRole: VAULT_TYPES.role,
   vaultBackend: VAULT_TYPES.backend,
   fic: AZURE_TYPES.fic,

@@ -604,6 +604,7 @@ describe("parseStackConfig builds the model", () => {
     });
     expect(m.workloads).toEqual([
       {
+        mode: "pod",
         name: "api",
         namespace: "shop",
         serviceAccount: "api",
@@ -612,6 +613,7 @@ describe("parseStackConfig builds the model", () => {
         files: true,
       },
       {
+        mode: "pod",
         name: "worker",
         namespace: "shop",
         serviceAccount: "worker",

@@ -45,6 +45,8 @@ function modelOf(stack: string): StackModel {
   });
 }
 
+const ENTRY = "kubernetes:spire.spiffe.io/v1alpha1:ClusterStaticEntry";
+
 function valuesArgs(m: StackModel): SpireValuesArgs {
   return spireValuesArgs(m, "root");
 }
@@ -92,6 +94,17 @@ describe("spire chart values", () => {
   const variants: [string, () => SpireValuesArgs][] = [
     ["dev stack", () => valuesArgs(modelOf("dev"))],
     ["prod stack", () => valuesArgs(modelOf("prod"))],
+    ["edge stack (nodes, the server behind an ingress)", () => valuesArgs(modelOf("edge"))],
+    [
+      "the server behind a LoadBalancer",
+      () => ({
+        ...valuesArgs(modelOf("edge")),
+        nodes: {
+          hostnames: ["vm.example.com"],
+          exposure: { mode: "loadBalancer", address: "spire.example.com" },
+        },
+      }),
+    ],
     [
       "ingress TLS from a Secret",
       () => ({
@@ -254,6 +267,23 @@ describe("emitted objects against their schemas", () => {
         expect(ok).toBe(true);
       }
     }
+  });
+
+  it("every ClusterStaticEntry of the edge stack (node workloads) satisfies the CRD", async () => {
+    const validateEntry = crdValidator("spire-crds-0.6.0-clusterstaticentries.yaml");
+    const entries = all(await runStackFile("edge"), ENTRY);
+    expect(entries.length).toBe(3);
+    for (const r of entries) {
+      const ok = validateEntry(r.rawInputs);
+      expect(validateEntry.errors ?? [], `${r.name}`).toEqual([]);
+      expect(ok).toBe(true);
+    }
+    // The check can fail: a misspelt field, a missing parent.
+    const { parentID, ...spec } = entries[0].rawInputs.spec as Record<string, unknown>;
+    expect(validateEntry({ ...entries[0].rawInputs, spec: { ...spec, parentId: parentID } })).toBe(
+      false,
+    );
+    expect(validateEntry({ ...entries[0].rawInputs, spec })).toBe(false);
   });
 
   it("the CRD check rejects a misspelt field", () => {

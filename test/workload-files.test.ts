@@ -737,18 +737,21 @@ describe("workloads whose grants need no files", () => {
     ]);
   });
 
-  it("the mesh stack's workloads (Istio only, or no grant) get none", async () => {
-    const { config, secretKeys } = loadStackConfig(ROOT, "mesh");
-    const run = await runProgram(prepareProgram, {
-      project: "spire-federation",
-      stack: "mesh",
-      config,
-      secretKeys,
-      preview: true,
-    });
-    expect(run.resources.filter((r) => r.type.includes("WorkloadFiles"))).toEqual([]);
-    expect(run.outputs.workloadFiles).toBeUndefined();
-  });
+  it.each(["mesh", "edge"])(
+    "the %s stack's workloads (Istio only, no grant, or on nodes outside Kubernetes) get none",
+    async (stack) => {
+      const { config, secretKeys } = loadStackConfig(ROOT, stack);
+      const run = await runProgram(prepareProgram, {
+        project: "spire-federation",
+        stack,
+        config,
+        secretKeys,
+        preview: true,
+      });
+      expect(run.resources.filter((r) => r.type.includes("WorkloadFiles"))).toEqual([]);
+      expect(run.outputs.workloadFiles).toBeUndefined();
+    },
+  );
 });
 
 describe("workloadFiles.enabled: false", () => {

@@ -33,14 +33,19 @@ export const istio = defineRelyingParty({
         revision: block.revision,
         ingressGateway: block.ingressGateway,
         mtls: block.mtls,
-        grants: grants
-          .filter(({ grant }) => grant.mesh)
-          .map(({ workload }) => ({
-            workload: workload.name,
-            namespace: workload.namespace,
-            serviceAccount: workload.serviceAccount,
-            spiffeId: workload.spiffeId,
-          })),
+        grants: grants.flatMap(({ workload, grant }) =>
+          // Node workloads never carry an Istio grant (checkIstio refuses them).
+          grant.mesh && workload.mode === "pod"
+            ? [
+                {
+                  workload: workload.name,
+                  namespace: workload.namespace,
+                  serviceAccount: workload.serviceAccount,
+                  spiffeId: workload.spiffeId,
+                },
+              ]
+            : [],
+        ),
         waitFor: [trust.spireRelease],
       },
       opts,

@@ -106,6 +106,13 @@ export function checkIstio(ctx: CheckContext<IstioBlockInput, IstioGrantInput>):
     }
   });
   for (const { index, workload, grant } of ctx.grants) {
+    if (workload.mode === "node") {
+      ctx.report(
+        ["workloads", index, "istio"],
+        "is for pod workloads only; Istio's proxies run in Kubernetes pods, and a node workload has no namespace or service account for a /ns/<namespace>/sa/<service account> ID: remove it",
+      );
+      continue;
+    }
     if (grant.mesh === false || td === undefined) continue;
     const path = meshSpiffePath(workload.namespace, workload.serviceAccount);
     if (workload.spiffeId !== formatSpiffeId(td, path)) {

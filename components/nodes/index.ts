@@ -1,0 +1,7 @@
+/** Machines outside Kubernetes: the public API of this folder. */
+export * from "./agent";
+export * from "./component";
+export * from "./policies";
+export * from "./rules";
+export * from "./schema";
+export * from "./values";

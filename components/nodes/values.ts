@@ -1,0 +1,50 @@
+/**
+ * The spire chart values (under `spire-server`) that let agents outside the cluster in: the
+ * `http_challenge` node attestor limited to the listed hostnames, and the server's exposure. Every
+ * key exists in chart spire 0.30.0 (test/nodes.test.ts checks them against the chart's key list).
+ */
+import type { ServerExposure } from "../model";
+import { dnsPatternFor, HTTP_CHALLENGE_PORT } from "./rules";
+
+/** What the server needs to know about agents outside the cluster. */
+export interface NodesServerValuesArgs {
+  /** Hostnames of the nodes that attest with `http_challenge`; empty: the attestor stays off. */
+  hostnames: string[];
+  /** How those agents reach the server; undefined: the server stays in-cluster only. */
+  exposure?: ServerExposure;
+}
+
+/**
+ * The `spire-server` values for agents outside the cluster (empty when there are none).
+ * - `http_challenge`: `allowedDNSPatterns` admits exactly the listed hostnames (anchored,
+ *   escaped: SPIRE matches unanchored); `requiredPort` 80 with `allowNonRootPorts` false, so that
+ *   only root on a listed host can answer the challenge; `tofu` stays the chart's true (a node
+ *   attests once; see components/nodes/README.md for re-attesting).
+ * - ingress: the chart adds the TLS-passthrough annotations for `global.spire.ingressControllerType`
+ *   ingress-nginx or openshift (the config refuses others): agents authenticate the server by its
+ *   SPIFFE ID over mTLS, which a terminating ingress would break.
+ * - load balancer: the server's Service (port 443 → grpc) as type LoadBalancer.
+ */
+export function nodesServerValues(
+  args: NodesServerValuesArgs | undefined,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (args === undefined) return out;
+  if (args.hostnames.length > 0) {
+    out.nodeAttestor = {
+      httpChallenge: {
+        enabled: true,
+        allowedDNSPatterns: args.hostnames.map(dnsPatternFor),
+        requiredPort: HTTP_CHALLENGE_PORT,
+        allowNonRootPorts: false,
+      },
+    };
+  }
+  const e = args.exposure;
+  if (e?.mode === "ingress") {
+    out.ingress = { enabled: true, className: e.ingressClassName, host: e.host };
+  } else if (e?.mode === "loadBalancer") {
+    out.service = { type: "LoadBalancer" };
+  }
+  return out;
+}

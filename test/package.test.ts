@@ -1,0 +1,226 @@
+/**
+ * The package as another Pulumi program consumes it: `npm pack` (which runs `prepare`), the
+ * tarball unpacked into a scratch program's node_modules beside exactly the dependencies the
+ * package declares (linked from this repository's node_modules: no registry, no network), its
+ * root import resolved by Node.js and by TypeScript, and a program built from the package's
+ * components planned under the SDK's mocks in its own process.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import ts from "typescript";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "./helpers";
+
+interface PackedFile {
+  path: string;
+}
+interface PackResult {
+  filename: string;
+  files: PackedFile[];
+}
+interface PackageJson {
+  name: string;
+  main: string;
+  types: string;
+  dependencies: Record<string, string>;
+  exports: Record<string, unknown>;
+}
+
+let scratch: string;
+let packed: PackResult;
+let manifest: PackageJson;
+
+/** The scratch program: CertManager (generated root) + Spire with one workload, from the root import. */
+const PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const { CertManager, Spire } = require("spire-federation");
+
+const registered = [];
+pulumi.runtime
+  .setMocks(
+    {
+      newResource: (a) => {
+        registered.push({ type: a.type, name: a.name, inputs: a.inputs });
+        return { id: a.custom ? a.name + "-id" : undefined, state: a.inputs };
+      },
+      call: () => ({}),
+    },
+    "consumer",
+    "dev",
+    true,
+  )
+  .then(() =>
+    pulumi.runtime.runInPulumiStack(async () => {
+      const cm = new CertManager("cm", {
+        install: true,
+        chartVersion: "v1.19.1",
+        namespace: "cert-manager",
+        root: {
+          mode: "generated",
+          keyAlgorithm: "ECDSA-P256",
+          validityHours: 87600,
+          trustDomain: "consumer.example.org",
+          clusterIssuerName: "consumer-root",
+        },
+      });
+      new Spire("spire", {
+        trustDomain: "consumer.example.org",
+        clusterName: "prod-eu",
+        jwtIssuer: "https://oidc.consumer.example.org",
+        caSubject: { country: "NL", organization: "Consumer", commonName: "consumer.example.org" },
+        caKeyType: "rsa-2048",
+        caTTL: "48h",
+        x509SvidTTL: "1h",
+        jwtSvidTTL: "5m",
+        replicas: 1,
+        datastore: { type: "sqlite3" },
+        clusterIssuerName: cm.clusterIssuerName,
+        className: "consumer",
+        oidc: {
+          host: "oidc.consumer.example.org",
+          ingressClassName: "nginx",
+          ingressControllerType: "ingress-nginx",
+          tls: { kind: "acme", email: "ops@consumer.example.org", server: "https://acme.example.org/dir" },
+        },
+        chartVersion: "0.30.0",
+        crdsChartVersion: "0.6.0",
+        workloads: [
+          {
+            name: "billing",
+            namespace: "billing",
+            serviceAccount: "billing",
+            spiffeId: "spiffe://consumer.example.org/billing",
+            podLabels: { app: "billing" },
+          },
+        ],
+        upstreamReady: cm.ready,
+      });
+      return {};
+    }),
+  )
+  .then(() => pulumi.runtime.waitForRPCs && pulumi.runtime.waitForRPCs())
+  .then(() => console.log(JSON.stringify(registered)));
+`;
+
+beforeAll(() => {
+  scratch = mkdtempSync(path.join(tmpdir(), "consumer-"));
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  packed = (JSON.parse(out) as PackResult[])[0];
+  const installed = path.join(scratch, "node_modules", "spire-federation");
+  mkdirSync(installed, { recursive: true });
+  execFileSync("tar", [
+    "-xzf",
+    path.join(scratch, packed.filename),
+    "-C",
+    installed,
+    "--strip-components=1",
+  ]);
+  manifest = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8")) as PackageJson;
+  // Exactly the declared dependencies: an undeclared import would fail to resolve.
+  for (const dep of Object.keys(manifest.dependencies)) {
+    mkdirSync(path.dirname(path.join(scratch, "node_modules", dep)), { recursive: true });
+    symlinkSync(path.join(ROOT, "node_modules", dep), path.join(scratch, "node_modules", dep));
+  }
+  writeFileSync(path.join(scratch, "package.json"), JSON.stringify({ name: "consumer" }));
+  writeFileSync(path.join(scratch, "index.js"), PROGRAM);
+}, 120_000);
+
+describe("npm pack", () => {
+  it("ships the compiled components with their declarations, and none of the tooling", () => {
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "bin/components/index.js",
+        "bin/components/index.d.ts",
+      ]),
+    );
+    const unwanted = files.filter(
+      (f) =>
+        /^bin\/(tools|bench|policy)\//.test(f) ||
+        f.endsWith(".tsbuildinfo") ||
+        f === "bin/.build.json" ||
+        (f.endsWith(".ts") && !f.endsWith(".d.ts")) ||
+        f.startsWith("test/") ||
+        f.startsWith("stacks/"),
+    );
+    expect(unwanted).toEqual([]);
+    expect(manifest).not.toHaveProperty("private");
+  });
+
+  it("resolves the root import to the components, for Node.js and for TypeScript", () => {
+    const resolved = execFileSync(process.execPath, ["-p", `require.resolve("spire-federation")`], {
+      cwd: scratch,
+      encoding: "utf8",
+    }).trim();
+    expect(path.relative(scratch, resolved)).toBe(
+      path.join("node_modules", "spire-federation", "bin", "components", "index.js"),
+    );
+    for (const moduleResolution of [
+      ts.ModuleResolutionKind.Node16,
+      ts.ModuleResolutionKind.Node10,
+    ]) {
+      const r = ts.resolveModuleName(
+        "spire-federation",
+        path.join(scratch, "index.ts"),
+        { module: ts.ModuleKind.Node16, moduleResolution },
+        ts.sys,
+      );
+      expect(path.relative(scratch, r.resolvedModule?.resolvedFileName ?? "")).toBe(
+        path.join("node_modules", "spire-federation", "bin", "components", "index.d.ts"),
+      );
+    }
+    const dts = readFileSync(
+      path.join(scratch, "node_modules", "spire-federation", "bin", "components", "index.d.ts"),
+      "utf8",
+    );
+    expect(dts).toContain("cert-manager");
+  });
+
+  it("exports the components and their helpers from the package root", () => {
+    const keys = JSON.parse(
+      execFileSync(
+        process.execPath,
+        ["-p", `JSON.stringify(Object.keys(require("spire-federation")))`],
+        { cwd: scratch, encoding: "utf8" },
+      ),
+    ) as string[];
+    expect(keys).toEqual(
+      expect.arrayContaining(["CertManager", "Spire", "SpireFederation", "parseStackConfig"]),
+    );
+  });
+
+  it("plans a consumer's program built from the package's components under mocks", () => {
+    const registered = JSON.parse(
+      execFileSync(process.execPath, ["index.js"], { cwd: scratch, encoding: "utf8" }),
+    ) as { type: string; name: string; inputs: Record<string, unknown> }[];
+    const byName = (n: string) => registered.find((r) => r.name === n);
+    expect(registered.map((r) => r.type)).toEqual(
+      expect.arrayContaining([
+        "spire-federation:index:CertManager",
+        "spire-federation:index:Spire",
+        "tls:index/privateKey:PrivateKey",
+        "tls:index/selfSignedCert:SelfSignedCert",
+        "kubernetes:cert-manager.io/v1:ClusterIssuer",
+        "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID",
+      ]),
+    );
+    expect(byName("spire-crds")?.inputs).toMatchObject({ chart: "spire-crds", version: "0.6.0" });
+    expect(byName("spire-release")?.inputs).toMatchObject({ chart: "spire", version: "0.30.0" });
+    expect(byName("spire-id-billing")?.inputs).toMatchObject({
+      kind: "ClusterSPIFFEID",
+      spec: {
+        className: "consumer",
+        spiffeIDTemplate: "spiffe://consumer.example.org/billing",
+      },
+    });
+    expect(registered.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")).toHaveLength(3);
+  });
+});
