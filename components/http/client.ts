@@ -138,6 +138,10 @@ export function sendOnce(
     let settled = false;
     let status: number | undefined; // set once the response head arrives
     let received = 0;
+    // Declared before the closures that use them: Pulumi's closure serializer (dynamic
+    // providers) refuses a function whose closures name a variable declared further down.
+    let timer: NodeJS.Timeout | undefined = undefined;
+    let request: http.ClientRequest | undefined = undefined;
     const headers: Record<string, string> = { accept: "application/json", ...req.headers };
     if (req.body !== undefined && !Object.keys(headers).some((h) => /^content-length$/i.test(h))) {
       headers["content-length"] = String(Buffer.byteLength(req.body));
@@ -147,12 +151,12 @@ export function sendOnce(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      request.destroy();
+      request?.destroy();
       reject(new HttpError(kind, `${label}: ${what}`, status));
     };
     const cut = (why: string): void =>
       fail("aborted", `HTTP ${status} body cut off after ${received} bytes (${why})`);
-    const request = lib.request(
+    request = lib.request(
       url,
       { method: req.method, headers, ca: req.caPem || undefined, agent: false },
       (res) => {
@@ -201,7 +205,7 @@ export function sendOnce(
         fail("network", "no response: the connection closed (socket hang up)");
       } else fail("network", e.message);
     });
-    const timer = setTimeout(
+    timer = setTimeout(
       () =>
         fail(
           "timeout",
