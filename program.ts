@@ -3,7 +3,10 @@
  * its federation, return the stack outputs. `index.ts` hands {@link program} to Pulumi; tests and
  * the offline plan call it directly under the SDK's mocks, as often as they like.
  */
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import {
   CONFIG_NAMESPACE,
   ConfigError,
@@ -11,6 +14,7 @@ import {
   type StackModel,
 } from "./components/config";
 import { SpireFederation } from "./components/stack";
+import { stackConfigFromYaml } from "./tools/stack-config";
 
 /** Reads every `spire-federation:` key, JSON-decoding structured values. */
 function readRawConfig(): { raw: Record<string, unknown>; secretKeys: Set<string> } {
@@ -46,12 +50,52 @@ function decode(value: string): unknown {
   return value;
 }
 
+/**
+ * The secure values' paths from a stack's file (`<stackConfigDir>/Pulumi.<stack>.yaml` below the
+ * project folder `root`), which the engine does not hand a program (it names only the top-level
+ * keys that hold a secret). `undefined` when there is no such file (config from elsewhere): then
+ * only top-level keys are known, and parseStackConfig checks at that grain.
+ */
+export function stackFileSecretPaths(root: string, stack: string): string[] | undefined {
+  try {
+    const project = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+      stackConfigDir?: unknown;
+    } | null;
+    const dir = typeof project?.stackConfigDir === "string" ? project.stackConfigDir : ".";
+    const file = path.join(root, dir, `Pulumi.${stack}.yaml`);
+    if (!existsSync(file)) return undefined;
+    return stackConfigFromYaml(readFileSync(file, "utf8"), file).secretPaths;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The project folder: the nearest folder above this module that holds Pulumi.yaml. */
+function projectFolder(): string | undefined {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, "Pulumi.yaml"))) {
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+  return dir;
+}
+
 /** Validates the config, or fails the update with every problem and no stack trace. */
-function loadModel(): StackModel {
+function loadModel(options: PrepareOptions): StackModel {
   const { raw, secretKeys } = readRawConfig();
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const root = projectFolder();
+  const secretPaths = (
+    options.secretPaths ??
+    (root === undefined ? undefined : stackFileSecretPaths(root, pulumi.getStack()))
+  )
+    ?.filter((p) => p.startsWith(prefix))
+    .map((p) => p.slice(prefix.length));
   try {
     return parseStackConfig(raw, {
       secretKeys,
+      secretPaths: secretPaths === undefined ? undefined : new Set(secretPaths),
       azureSubscriptionId: new pulumi.Config("azure-native").get("subscriptionId"),
     });
   } catch (e) {
@@ -60,6 +104,15 @@ function loadModel(): StackModel {
     }
     throw e;
   }
+}
+
+/** Options of {@link prepareProgram}. */
+export interface PrepareOptions {
+  /**
+   * Full paths of the secure values (`spire-federation:spire.datastore.password`), as
+   * `tools/stack-config.ts` reads them from a stack file. Default: read from this stack's file.
+   */
+  secretPaths?: readonly string[];
 }
 
 /** The stack outputs. */
@@ -72,8 +125,8 @@ export interface ProgramOutputs {
  * that registers the resources. Splitting the two lets the offline plan and the tests validate
  * before the root stack exists; Pulumi itself calls {@link program}.
  */
-export function prepareProgram(): () => ProgramOutputs {
-  const model = loadModel();
+export function prepareProgram(options: PrepareOptions = {}): () => ProgramOutputs {
+  const model = loadModel(options);
   return () => {
     const stack = new SpireFederation("spire-federation", { model });
     return {

@@ -76,3 +76,79 @@ export const pemCertificate = z.string().superRefine((pem, ctx) => {
     ctx.addIssue({ code: "custom", message: `certificate expired on ${cert.validTo}` });
   }
 });
+
+/** Each certificate of a PEM bundle, parsed; `undefined` when a block does not parse or none is there. */
+export function parsePemCertificates(pem: string): X509Certificate[] | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return undefined;
+  try {
+    return blocks.map((b) => new X509Certificate(b));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A PEM bundle of one or more X.509 certificates, each of which parses. */
+export const pemBundle = z.string().refine((pem) => parsePemCertificates(pem) !== undefined, {
+  error:
+    "must be a PEM bundle of X.509 certificates (-----BEGIN CERTIFICATE----- …), each parsable",
+});
+
+/** One PEM-encoded X.509 certificate (CA or leaf) that parses. */
+export const pemAnyCertificate = z
+  .string()
+  .refine((pem) => parsePemCertificates(pem)?.length === 1, {
+    error: "must be one PEM-encoded X.509 certificate",
+  });
+
+const SEMVER =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+
+/**
+ * A Helm chart version: SemVer 2.0 (`MAJOR.MINOR.PATCH[-pre][+build]`), with the optional leading
+ * `v` Helm accepts (cert-manager's charts are published as `v1.19.1`). Ranges and partial
+ * versions are refused: a stack pins exactly one chart.
+ */
+export const chartVersion = (example: string) =>
+  z.string().refine((s) => SEMVER.test(s), {
+    error: `must be an exact SemVer chart version such as ${example}`,
+  });
+
+/**
+ * The host of an ACME directory that issues test certificates no client trusts, or `undefined`.
+ * The rule: a DNS label of the host contains `staging` or starts with `test` — Let's Encrypt's
+ * `acme-staging-v02.api.letsencrypt.org`, Google Trust Services' `dv.acme-v02.test-api.pki.goog`,
+ * Buypass's `api.test4.buypass.no`; no public CA's production directory matches it.
+ */
+export function acmeStagingHost(server: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(server).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  return host.split(".").some((l) => l.includes("staging") || l.startsWith("test"))
+    ? host
+    : undefined;
+}
+
+/** True when a certificate of the bundle names itself a staging or test root in its subject. */
+export function holdsStagingRoot(pem: string): boolean {
+  return (parsePemCertificates(pem) ?? []).some(
+    (c) => c.ca && /\b(staging|test)\b/i.test(c.subject),
+  );
+}
+
+/**
+ * A key path in the syntax of `pulumi config set --path`: `spire.datastore.password`,
+ * `workloads[0].podLabels["app.kubernetes.io/name"]`.
+ */
+export function pulumiConfigPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else if (/^[A-Za-z0-9_:-]+$/.test(String(p))) out += out === "" ? String(p) : `.${String(p)}`;
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
+  return out;
+}

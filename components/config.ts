@@ -12,7 +12,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
+  acmeStagingHost,
+  chartVersion,
   dnsLabel,
+  DNS_SUBDOMAIN,
   dnsSubdomain,
   duration,
   EMAIL,
@@ -20,17 +23,26 @@ import {
   httpsUrl,
   labelMap,
   pemCertificate,
+  pulumiConfigPath,
   secureString,
 } from "./config-fields";
+import { JWT_ALGORITHM } from "./core-policies";
 import { parseDuration } from "./duration";
-import type { AnyRelyingParty, GrantEntry } from "./federation/contract";
+import type { AnyRelyingParty, GrantEntry, KeyPath } from "./federation/contract";
 import {
   relyingParties,
   type RelyingPartyBlocks,
   type RelyingPartyGrants,
 } from "./federation/registry";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
-import { formatSpiffeId, parseSpiffePath, SpiffeIdError, trustDomainProblem } from "./spiffe-id";
+import {
+  formatSpiffeId,
+  parseSpiffePath,
+  SPIFFE_SCHEME_PREFIX,
+  SpiffeIdError,
+  trustDomainProblem,
+} from "./spiffe-id";
+import { defaultSpiffeIdPath, selectorsOverlap, SPIRE_SERVER_NAMESPACE } from "./spire-rules";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
 
@@ -44,25 +56,29 @@ export const DEFAULT_VERSIONS = {
   spireCrds: "0.6.0",
 } as const;
 
-export { parseDuration };
+export { JWT_ALGORITHM, parseDuration };
 
-/** Longest JWT-SVID lifetime Google Cloud's STS accepts. */
+/**
+ * Longest JWT-SVID lifetime the package allows. A JWT-SVID is a bearer token: whoever holds one
+ * can use it until it expires, and SPIRE mints a fresh one on request, so a day is plenty.
+ * (Google Cloud's STS itself accepts tokens with exp − iat up to 48h.)
+ */
 export const MAX_JWT_SVID_TTL_SECONDS = 24 * 3600;
 
-/** JWS algorithm SPIRE signs JWT-SVIDs with, per CA key type. */
-export const JWT_ALGORITHM: Readonly<Record<CaKeyType, string>> = {
-  "rsa-2048": "RS256",
-  "rsa-4096": "RS256",
-  "ec-p256": "ES256",
-  "ec-p384": "ES384",
-};
+/** How many problems the message of a {@link ConfigError} lists; `problems` holds them all. */
+export const MAX_LISTED_PROBLEMS = 100;
 
 /** Thrown when the stack config is invalid; `problems` holds one line per problem. */
 export class ConfigError extends Error {
-  /** Each problem as `<namespace>:<key path>: <what is wrong>`. */
+  /** Each problem as `<namespace>:<key path>: <what is wrong>` (all of them). */
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`invalid stack config:\n  ${problems.join("\n  ")}`);
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+    const more = problems.length - listed.length;
+    super(
+      `invalid stack config:\n  ${listed.join("\n  ")}` +
+        (more > 0 ? `\n  … and ${more} more` : ""),
+    );
     this.name = "ConfigError";
     this.problems = problems;
   }
@@ -79,7 +95,12 @@ const oidcTlsSchema = z
         server: httpsUrl.optional(),
       })
       .optional(),
-    secretName: dnsSubdomain.optional(),
+    secretName: z
+      .string()
+      .refine((s) => s.length <= 253 && DNS_SUBDOMAIN.test(s), {
+        error: `must be the name of a TLS Secret (a DNS-1123 subdomain) in the discovery provider's namespace, ${SPIRE_SERVER_NAMESPACE}`,
+      })
+      .optional(),
     spire: z.literal(true, { error: "must be true" }).optional(),
   })
   .superRefine((tls, ctx) => {
@@ -97,7 +118,13 @@ const oidcTlsSchema = z
 const coreSchemas = {
   trustDomain: z.string().superRefine((td, ctx) => {
     const problem = trustDomainProblem(td);
-    if (problem !== undefined) {
+    if (td.toLowerCase().startsWith(SPIFFE_SCHEME_PREFIX)) {
+      const bare = td.slice(SPIFFE_SCHEME_PREFIX.length).replace(/\/+$/, "");
+      ctx.addIssue({
+        code: "custom",
+        message: `must be given without the spiffe:// scheme: use ${trustDomainProblem(bare) === undefined ? bare : "e.g. prod.example.org"}`,
+      });
+    } else if (problem !== undefined) {
       ctx.addIssue({ code: "custom", message: problem });
     } else if (td === "example.org") {
       ctx.addIssue({
@@ -146,12 +173,12 @@ const coreSchemas = {
   ),
   certManager: z.strictObject({
     install: z.boolean({ error: "must be true or false" }).optional(),
-    chartVersion: z.string().min(1).optional(),
+    chartVersion: chartVersion(DEFAULT_VERSIONS.certManager).optional(),
     namespace: dnsLabel.optional(),
   }),
   spire: z.strictObject({
-    chartVersion: z.string().min(1).optional(),
-    crdsChartVersion: z.string().min(1).optional(),
+    chartVersion: chartVersion(DEFAULT_VERSIONS.spire).optional(),
+    crdsChartVersion: chartVersion(DEFAULT_VERSIONS.spireCrds).optional(),
     caKeyType: z
       .enum(["rsa-2048", "rsa-4096", "ec-p256", "ec-p384"], {
         error: "must be rsa-2048, rsa-4096, ec-p256 or ec-p384",
@@ -237,6 +264,13 @@ export interface ParseOptions {
    * among them; when omitted, no secrecy check is made (for callers outside a Pulumi program).
    */
   secretKeys?: ReadonlySet<string>;
+  /**
+   * Key paths (without namespace, in the syntax of `pulumi config set --path`, e.g.
+   * `spire.datastore.password`) of the values the stack file holds as `secure:`. The engine only
+   * tells a program which top-level keys hold a secret; with these paths each value is checked
+   * on its own (see {@link secrecyProblems}). Paths under a key not in `secretKeys` are ignored.
+   */
+  secretPaths?: ReadonlySet<string>;
   /** `azure-native:subscriptionId` from the stack config (needed by the `azure` block). */
   azureSubscriptionId?: string;
 }
@@ -273,6 +307,10 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 function issueMessage(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === "invalid_type" && valueAt(input, issue.path) === undefined) {
     return "required";
+  }
+  if (issue.code === "invalid_key" && issue.issues.length > 0) {
+    // A record key that breaks its rule: the rule's own message.
+    return issueMessage(issue.issues[0], undefined);
   }
   // Messages the schema spells out win; zod's own defaults ("Invalid input…") are reworded.
   if (!issue.message.startsWith("Invalid") && !issue.message.startsWith("Too ")) {
@@ -316,6 +354,116 @@ class Problems {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Secrecy, value by value.
+
+/** The schema of a top-level key, for the secrecy walk (workloads with their grants). */
+function topLevelSchema(key: string): z.ZodType | undefined {
+  if (key === "workloads") return z.array(workloadSchema);
+  if (key in coreSchemas) return coreSchemas[key as keyof typeof coreSchemas];
+  return relyingParties.find((p) => p.key === key)?.blockSchema;
+}
+
+/**
+ * Whether the schema expects a secure value at `path`: true for a {@link secureString}, false for
+ * any other known field, undefined for a path the schema does not know (reported as unknown).
+ */
+function expectsSecret(schema: z.ZodType, path: readonly PropertyKey[]): boolean | undefined {
+  let options: z.ZodType[] = [schema];
+  for (let i = 0; ; i++) {
+    // Unwrap optionals and pipes; fan out over union options.
+    const flat: z.ZodType[] = [];
+    const todo = [...options];
+    while (todo.length > 0) {
+      const s = todo.pop() as z.ZodType;
+      if (s instanceof z.ZodOptional) todo.push(s.unwrap() as z.ZodType);
+      else if (s instanceof z.ZodPipe) todo.push(s.in as z.ZodType);
+      else if (s instanceof z.ZodUnion) todo.push(...(s.options as z.ZodType[]));
+      else flat.push(s);
+    }
+    if (i === path.length) {
+      return flat.length === 0 ? undefined : flat.some((s) => s === secureString);
+    }
+    const seg = path[i];
+    options = [];
+    for (const s of flat) {
+      if (s instanceof z.ZodObject && typeof seg === "string" && seg in s.shape) {
+        options.push(s.shape[seg] as z.ZodType);
+      } else if (s instanceof z.ZodArray && typeof seg === "number") {
+        options.push(s.element as z.ZodType);
+      } else if (s instanceof z.ZodRecord && typeof seg === "string") {
+        options.push(s.valueType as z.ZodType);
+      }
+    }
+    if (options.length === 0) return undefined;
+  }
+}
+
+/** Every scalar in a config value, with its path below the value. */
+function leaves(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, [...path, i]));
+  if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
+  return [path];
+}
+
+/**
+ * Secure values where the package needs them, and nowhere else. A password must be a secure value
+ * (a {@link secureString} field); every other value is used in clear — in resource inputs, URLs,
+ * outputs — so a secure one there would be shown to anyone who reads the plan, and is refused.
+ *
+ * With `secretPaths` (the stack file's `secure:` leaves) each value is checked on its own. Without
+ * them only what the engine tells the program is known: which top-level keys hold any secure
+ * value. A secure block that has no password field then holds a secure value where none belongs;
+ * a secure block with a password field passes (the password may be the secure one).
+ */
+export function secrecyProblems(
+  raw: Readonly<Record<string, unknown>>,
+  secretKeys: ReadonlySet<string>,
+  secretPaths?: ReadonlySet<string>,
+): [KeyPath, string][] {
+  const out: [KeyPath, string][] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const schema = topLevelSchema(key);
+    if (schema === undefined) continue;
+    const fields = leaves(value)
+      .map((path) => ({ path, secret: expectsSecret(schema, path) }))
+      .filter((f): f is { path: PropertyKey[]; secret: boolean } => f.secret !== undefined);
+    const isScalar = !Array.isArray(value) && !isRecord(value);
+    const perLeaf =
+      !secretKeys.has(key) ||
+      isScalar ||
+      [...(secretPaths ?? [])].some(
+        (p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[`),
+      );
+    if (!perLeaf) {
+      if (!fields.some((f) => f.secret)) {
+        out.push([
+          [key],
+          "holds a secure value, but none of its values may be secret; the package uses them in clear (resource inputs, outputs): set them without --secret",
+        ]);
+      }
+      continue;
+    }
+    for (const { path, secret } of fields) {
+      const full = [key, ...path];
+      const isSecure =
+        secretKeys.has(key) && (isScalar || (secretPaths?.has(pulumiConfigPath(full)) ?? false));
+      if (secret && !isSecure) {
+        out.push([
+          full,
+          `must be a secure value (pulumi config set --secret --path ${pulumiConfigPath(full)} …)`,
+        ]);
+      } else if (!secret && isSecure) {
+        out.push([
+          full,
+          "must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+        ]);
+      }
+    }
+  }
+  return out;
+}
+
 /** The message for a relying party that needs a publicly trusted discovery endpoint. */
 function publicIssuerProblem(need: { reason: string; alternative?: string }): string {
   const fix =
@@ -323,6 +471,20 @@ function publicIssuerProblem(need: { reason: string; alternative?: string }): st
       ? "use acme or secretName, not spire"
       : `set oidc.tls to acme or secretName, ${need.alternative}`;
   return `${need.reason} and needs a publicly trusted certificate: ${fix}`;
+}
+
+/** The message for a relying party that needs a public certificate while ACME is on staging. */
+function stagingServerProblem(
+  host: string,
+  need: { reason: string; alternative?: string },
+): string {
+  const fix =
+    "set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default)";
+  return (
+    `is the staging ACME server ${host}, whose certificates no client trusts; ` +
+    `${need.reason} and needs a publicly trusted certificate: ${fix}` +
+    (need.alternative === undefined ? "" : `, ${need.alternative}`)
+  );
 }
 
 /**
@@ -378,7 +540,7 @@ export function parseStackConfig(
   if ((parseDuration(jwtSvidTTL) ?? 0) > MAX_JWT_SVID_TTL_SECONDS) {
     problems.add(
       ["spire", "jwtSvidTTL"],
-      "must be at most 24h (Google Cloud rejects JWT-SVIDs that live longer)",
+      "must be at most 24h; a JWT-SVID is a bearer token, usable by whoever holds it until it expires",
     );
   }
   if ((parseDuration(x509SvidTTL) ?? 0) >= (parseDuration(caTTL) ?? Infinity)) {
@@ -393,15 +555,10 @@ export function parseStackConfig(
       "must be 1 with the sqlite3 datastore; use postgres or mysql for more replicas",
     );
   }
-  if (
-    datastore.type !== "sqlite3" &&
-    options.secretKeys !== undefined &&
-    !options.secretKeys.has("spire")
-  ) {
-    problems.add(
-      ["spire", "datastore", "password"],
-      "must be a secure value (pulumi config set --secret --path spire.datastore.password …)",
-    );
+  if (options.secretKeys !== undefined) {
+    for (const [path, message] of secrecyProblems(raw, options.secretKeys, options.secretPaths)) {
+      problems.add(path, message);
+    }
   }
   if (ca?.mode === "generated" && ca.validityHours !== undefined) {
     if (ca.validityHours * 3600 <= (parseDuration(caTTL) ?? 0)) {
@@ -417,6 +574,13 @@ export function parseStackConfig(
   const grants = new Map<string, GrantEntry<unknown>[]>(parties.map((p) => [p.key, []]));
   const names = new Map<string, number>();
   const ids = new Map<string, number>();
+  // Workloads with a custom SPIFFE ID path get their own ClusterSPIFFEID (see components/spire.ts).
+  const customIds: {
+    index: number;
+    name: string;
+    namespace: string;
+    podLabels: Record<string, string>;
+  }[] = [];
   (workloadList ?? []).forEach((entry, i) => {
     const w = problems.parse(workloadSchema, entry, ["workloads", i]) as
       (z.output<z.ZodObject<typeof workloadCoreShape>> & Record<string, unknown>) | undefined;
@@ -434,7 +598,8 @@ export function parseStackConfig(
     if (w === undefined) {
       return;
     }
-    const path = w.spiffeIdPath ?? `/ns/${w.namespace}/sa/${w.serviceAccount}`;
+    const defaultPath = defaultSpiffeIdPath(w.namespace, w.serviceAccount);
+    const path = w.spiffeIdPath ?? defaultPath;
     if (w.spiffeIdPath !== undefined) {
       try {
         parseSpiffePath(w.spiffeIdPath);
@@ -444,6 +609,26 @@ export function parseStackConfig(
       } catch (e) {
         problems.add(["workloads", i, "spiffeIdPath"], (e as Error).message);
         return;
+      }
+    }
+    if (path !== defaultPath) {
+      const podLabels = w.podLabels ?? {};
+      if (Object.keys(podLabels).length === 0) {
+        problems.add(
+          ["workloads", i, "podLabels"],
+          `required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "${w.namespace}" and replace their default IDs: set labels that only this workload's pods carry`,
+        );
+      } else {
+        const other = customIds.find((c) =>
+          selectorsOverlap(c, { namespace: w.namespace, podLabels }),
+        );
+        if (other !== undefined) {
+          problems.add(
+            ["workloads", i, "podLabels"],
+            `overlaps workloads[${other.index}].podLabels ("${other.name}") in namespace "${w.namespace}"; a pod that matches both would be registered under both custom SPIFFE IDs: give one of them a label value the other does not match`,
+          );
+        }
+        customIds.push({ index: i, name: w.name, namespace: w.namespace, podLabels });
       }
     }
     if (trustDomain === undefined) {
@@ -500,6 +685,13 @@ export function parseStackConfig(
     const publicNeed = p.publicIssuer?.(block);
     if (publicNeed !== undefined && tlsKind.includes("spire")) {
       problems.add(publicNeed.path, publicIssuerProblem(publicNeed));
+    }
+    const stagingHost = oidcTls?.kind === "acme" ? acmeStagingHost(oidcTls.server) : undefined;
+    if (publicNeed !== undefined && stagingHost !== undefined) {
+      problems.add(
+        ["oidc", "tls", "acme", "server"],
+        stagingServerProblem(stagingHost, publicNeed),
+      );
     }
     const jwtNeed = p.jwtAlgorithms?.(block, partyGrants);
     if (jwtNeed !== undefined && !jwtNeed.algorithms.includes(JWT_ALGORITHM[caKeyType])) {

@@ -3,9 +3,15 @@
  * discovery endpoint's TLS for relying parties that fetch it themselves (declared by each
  * relying party, see `federation/contract.ts`).
  */
-import type { ReportViolation, StackValidationArgs } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ReportViolation,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { parseDuration } from "./duration";
 import type { AnyRelyingParty, Policy } from "./federation/contract";
+import type { CaKeyType } from "./model";
 import {
   CORE_TYPES,
   isSpireRelease,
@@ -15,6 +21,51 @@ import {
   str,
   waitsOn,
 } from "./policy-kit";
+
+/** JWS algorithm SPIRE signs JWT-SVIDs with, per CA key type (the chart has no separate JWT key). */
+export const JWT_ALGORITHM: Readonly<Record<CaKeyType, string>> = {
+  "rsa-2048": "RS256",
+  "rsa-4096": "RS256",
+  "ec-p256": "ES256",
+  "ec-p384": "ES384",
+};
+
+/**
+ * A stack rule for a relying party that verifies JWT-SVIDs: while any resource `verifies` is in
+ * the plan, the spire release's `caKeyType` must sign with one of `algorithms`.
+ */
+export function jwtAlgorithmPolicy(p: {
+  /** Rule name (`<key>-…`). */
+  name: string;
+  /** What the rule ensures. */
+  description: string;
+  /** Resources that make the relying party verify JWT-SVIDs. */
+  verifies: (r: PolicyResource) => boolean;
+  /** Those resources, as the message names them: "Entra federated credentials". */
+  verifiers: string;
+  /** JWS algorithms the relying party accepts. */
+  algorithms: readonly string[];
+  /** Why, as the message ends: "Entra accepts RS256 tokens only". */
+  reason: string;
+}): StackValidationPolicy {
+  return {
+    name: p.name,
+    description: p.description,
+    severity: "high",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+      if (!args.resources.some(p.verifies)) return;
+      for (const r of args.resources) {
+        if (!isSpireRelease(r.type, r.props)) continue;
+        const { caKeyType } = spireChartSettings(r.props);
+        const alg = (JWT_ALGORITHM as Readonly<Record<string, string>>)[caKeyType];
+        if (alg === undefined || !p.algorithms.includes(alg)) {
+          report(`SPIRE's caKeyType is ${caKeyType} but ${p.verifiers} exist: ${p.reason}`, r.urn);
+        }
+      }
+    },
+  };
+}
 
 /** The core rules; `parties` tell which of their resources fetch the discovery endpoint. */
 export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
@@ -43,7 +94,8 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
     }),
     spireReleasePolicy({
       name: "spire-jwt-svid-ttl",
-      description: "JWT-SVIDs live at most 24 hours (Google Cloud rejects longer tokens).",
+      description:
+        "JWT-SVIDs live at most maxHours (24): a bearer token works for whoever holds it until it expires.",
       severity: "medium",
       enforcementLevel: "mandatory",
       configSchema: { properties: { maxHours: { type: "number", default: 24 } } },

@@ -1,7 +1,16 @@
 /**
  * SPIRE on Kubernetes from the hardened charts: spire-crds, then spire (server, agent, CSI driver,
  * controller manager, OIDC discovery provider) with cert-manager as upstream authority, the
- * discovery provider behind an ingress, and one ClusterSPIFFEID per workload.
+ * discovery provider behind an ingress, and a ClusterSPIFFEID for each workload with a custom
+ * SPIFFE ID path.
+ *
+ * Workload IDs: the chart's `default` ClusterSPIFFEID issues `/ns/<namespace>/sa/<serviceAccount>`
+ * to every pod outside the chart's own namespaces, as a fallback: the controller manager applies
+ * it only to pods that no other (non-fallback) ClusterSPIFFEID selects (spire-controller-manager
+ * `pkg/spireentry/reconciler.go`). A workload with that ID needs nothing more. A workload with a
+ * custom path gets its own ClusterSPIFFEID, which selects its pods by namespace and labels (a
+ * pod selector cannot select by service account), so it needs labels only its pods carry:
+ * without them it would select every pod of the namespace and take their default IDs away.
  *
  * Every values key set here exists in the pinned chart (test/spire-values.test.ts checks them
  * against the chart's key list); Helm silently ignores unknown keys.
@@ -9,6 +18,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatastoreModel, OidcTls } from "./config";
+import { rejectProblems } from "./federation/args";
+import {
+  DEFAULT_SPIFFE_ID_TEMPLATE,
+  needsClusterSpiffeId,
+  spireWorkloadProblems,
+  type SpireWorkload,
+} from "./spire-rules";
+
+export * from "./spire-rules";
 
 /** The hardened SPIFFE Helm repository. */
 export const SPIRE_REPO = "https://spiffe.github.io/helm-charts-hardened/";
@@ -16,27 +34,8 @@ export const SPIRE_REPO = "https://spiffe.github.io/helm-charts-hardened/";
 export const SPIRE_RELEASE_NAME = "spire";
 /** Namespace of the releases; the chart puts its workloads in spire-server / spire-system. */
 export const SPIRE_MGMT_NAMESPACE = "spire-mgmt";
-/** Namespace and service account of the SPIRE server under the chart's recommended layout. */
-export const SPIRE_SERVER_NAMESPACE = "spire-server";
 /** Service account of the SPIRE server (`<release>-server`). */
 export const SPIRE_SERVER_SERVICE_ACCOUNT = "spire-server";
-
-const CLUSTERISSUER_READER = "spire-server-cert-manager-clusterissuers";
-
-/** A workload identity to register with the controller manager. */
-export interface SpireWorkload {
-  /** Unique workload name (used in the ClusterSPIFFEID name and hint). */
-  name: string;
-  /** Namespace of the workload's pods. */
-  namespace: string;
-  /** Service account the pods run as; added as a `k8s:sa:` selector. */
-  serviceAccount: string;
-  /** The SPIFFE ID to issue. */
-  spiffeId: string;
-  /** Extra pod labels that select the pods. */
-  podLabels: Record<string, string>;
-}
-
 /** Values that shape the spire chart; see {@link spireValues}. */
 export interface SpireValuesArgs {
   /** SPIFFE trust domain. */
@@ -61,7 +60,10 @@ export interface SpireValuesArgs {
   datastore: DatastoreModel;
   /** Name of the ClusterIssuer SPIRE's upstream authority requests intermediates from. */
   clusterIssuerName: pulumi.Input<string>;
-  /** Class the controller manager reconciles; ClusterSPIFFEIDs must carry it. */
+  /**
+   * Class the controller manager reconciles; ClusterSPIFFEIDs must carry it (the chart gives it
+   * to its own, including the `default` one).
+   */
   className: string;
   /** OIDC discovery exposure. */
   oidc: {
@@ -82,7 +84,7 @@ export interface SpireArgs extends SpireValuesArgs {
   chartVersion: string;
   /** Version of the spire-crds chart. */
   crdsChartVersion: string;
-  /** Workloads that get a ClusterSPIFFEID. */
+  /** The workloads; those with a custom SPIFFE ID get a ClusterSPIFFEID. */
   workloads: SpireWorkload[];
   /** Resources the upstream authority needs first (cert-manager release, ClusterIssuer). */
   upstreamReady: pulumi.Input<pulumi.Resource>[];
@@ -114,9 +116,26 @@ function oidcTlsValues(args: SpireValuesArgs["oidc"]): Record<string, unknown> {
       // The ingress terminates TLS with an existing (publicly trusted) certificate.
       return { tls: { spire: { enabled: false } }, ingress: { tlsSecret: tls.secretName } };
     case "spire":
-      // SPIRE's own certificate: trusted only by in-cluster callers that hold the bundle.
+      // SPIRE's own certificate (its DNS names include oidc.host, see oidcSvidDnsNames): trusted
+      // only by callers that hold the trust bundle.
       return { tls: { spire: { enabled: true } } };
   }
+}
+
+/**
+ * With SPIRE's own TLS the discovery provider serves its X509-SVID, whose DNS names come from the
+ * chart's `oidc-discovery-provider` ClusterSPIFFEID: `oidc-discovery.<trust domain>` plus the
+ * service names. Callers reach it at `oidc.host`, so that host joins the list (Helm replaces
+ * lists, hence the chart's default is repeated).
+ */
+function oidcSvidDnsNames(args: SpireValuesArgs): Record<string, unknown> {
+  if (args.oidc.tls.kind !== "spire") return {};
+  const chartDefault = "oidc-discovery.{{ .TrustDomain }}";
+  const names =
+    args.oidc.host === `oidc-discovery.${args.trustDomain}`
+      ? [chartDefault]
+      : [chartDefault, args.oidc.host];
+  return { "oidc-discovery-provider": { dnsNameTemplates: names } };
 }
 
 function datastoreValues(ds: DatastoreModel): Record<string, unknown> {
@@ -182,7 +201,23 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
           rbac: { create: true },
         },
       },
-      controllerManager: { enabled: true, className: args.className },
+      controllerManager: {
+        enabled: true,
+        className: args.className,
+        // The fallback ID of every workload without a custom path: enabled, a fallback (custom
+        // ClusterSPIFFEIDs win for the pods they select), with the chart's own template; and
+        // with SPIRE's own TLS, the discovery provider's DNS names.
+        identities: {
+          clusterSPIFFEIDs: {
+            default: {
+              enabled: true,
+              fallback: true,
+              spiffeIDTemplate: DEFAULT_SPIFFE_ID_TEMPLATE,
+            },
+            ...oidcSvidDnsNames(args),
+          },
+        },
+      },
     },
     "spiffe-oidc-discovery-provider": deepMerge(
       {
@@ -199,7 +234,10 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
   };
 }
 
-/** The ClusterSPIFFEID object for one workload (validated in tests against the CRD schema). */
+/**
+ * The ClusterSPIFFEID spec for one workload with a custom SPIFFE ID (validated in tests against
+ * the CRD schema). Not a fallback: it replaces the chart's default ID for the pods it selects.
+ */
 export function clusterSpiffeIdSpec(w: SpireWorkload, className: string): Record<string, unknown> {
   return {
     className,
@@ -211,16 +249,17 @@ export function clusterSpiffeIdSpec(w: SpireWorkload, className: string): Record
   };
 }
 
-/** SPIRE, its CRDs, the clusterissuers RBAC the chart lacks, and the workload registrations. */
+/** SPIRE, its CRDs, and the ClusterSPIFFEIDs of workloads with a custom SPIFFE ID. */
 export class Spire extends pulumi.ComponentResource {
   /** The spire-crds release. */
   readonly crdsRelease: k8s.helm.v3.Release;
   /** The spire release; federation that needs a live endpoint waits on it. */
   readonly release: k8s.helm.v3.Release;
-  /** One ClusterSPIFFEID per workload, by workload name. */
+  /** One ClusterSPIFFEID per workload with a custom SPIFFE ID, by workload name. */
   readonly clusterSpiffeIds: Record<string, k8s.apiextensions.CustomResource>;
 
   constructor(name: string, args: SpireArgs, opts?: pulumi.ComponentResourceOptions) {
+    rejectProblems("Spire", name, spireWorkloadProblems(args.workloads, args.trustDomain));
     super("spire-federation:index:Spire", name, {}, opts);
 
     this.crdsRelease = new k8s.helm.v3.Release(
@@ -236,44 +275,6 @@ export class Spire extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // The chart's Role covers certificaterequests and namespaced issuers only; the cert-manager
-    // upstream authority also reads the ClusterIssuer it is pointed at.
-    new k8s.rbac.v1.ClusterRole(
-      `${name}-clusterissuer-reader`,
-      {
-        metadata: { name: CLUSTERISSUER_READER },
-        rules: [
-          {
-            apiGroups: ["cert-manager.io"],
-            resources: ["clusterissuers"],
-            verbs: ["get", "list", "watch"],
-          },
-        ],
-      },
-      { parent: this },
-    );
-    const binding = new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-clusterissuer-reader-binding`,
-      {
-        metadata: { name: CLUSTERISSUER_READER },
-        // The role's literal name: RBAC accepts a binding before its role, so both are created
-        // in parallel and the binding is not one more step before SPIRE.
-        roleRef: {
-          apiGroup: "rbac.authorization.k8s.io",
-          kind: "ClusterRole",
-          name: CLUSTERISSUER_READER,
-        },
-        subjects: [
-          {
-            kind: "ServiceAccount",
-            name: SPIRE_SERVER_SERVICE_ACCOUNT,
-            namespace: SPIRE_SERVER_NAMESPACE,
-          },
-        ],
-      },
-      { parent: this },
-    );
-
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
@@ -285,12 +286,14 @@ export class Spire extends pulumi.ComponentResource {
         createNamespace: true,
         values: spireValues(args),
       },
-      { parent: this, dependsOn: [this.crdsRelease, binding, ...args.upstreamReady] },
+      // The chart's Role lets the upstream authority manage CertificateRequests in the server's
+      // namespace, all it touches (spire pkg/server/plugin/upstreamauthority/certmanager).
+      { parent: this, dependsOn: [this.crdsRelease, ...args.upstreamReady] },
     );
 
     // The controller manager's webhook rejects ClusterSPIFFEIDs until the release is ready.
     this.clusterSpiffeIds = {};
-    for (const w of args.workloads) {
+    for (const w of args.workloads.filter((x) => needsClusterSpiffeId(x, args.trustDomain))) {
       this.clusterSpiffeIds[w.name] = new k8s.apiextensions.CustomResource(
         `${name}-id-${w.name}`,
         {

@@ -142,6 +142,7 @@ export class SpireFederation extends pulumi.ComponentResource {
             rootCertificatePem: this.certManager.rootCertificatePem,
             rootPrivateKeyPem: this.certManager.rootPrivateKeyPem,
             spireRelease: this.spire.release,
+            controllerClassName: CONTROLLER_CLASS_NAME,
           },
         },
         { parent: this },

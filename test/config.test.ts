@@ -1,6 +1,15 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseDuration, parseStackConfig } from "../components/config";
+import { spireValues } from "../components/spire";
+import { spireValuesArgs } from "../components/stack";
 import { baseConfig, makeCertificate } from "./fixtures";
+import { stackFileSecretPaths } from "../program";
+import { stackConfigFromYaml } from "../tools/stack-config";
+import { planStack } from "./compiled";
+import { chartValueKeys } from "./helpers";
 
 /** The problems parseStackConfig reports for `raw` (fails the test if it accepts it). */
 function problemsOf(raw: Record<string, unknown>, secretKeys?: string[]): string[] {
@@ -129,7 +138,7 @@ const badConfigs: [string, Mutate, string[]][] = [
     "JWT-SVID TTL over 24h",
     (c) => (c.spire = { caTTL: "72h", jwtSvidTTL: "25h" }),
     [
-      "spire-federation:spire.jwtSvidTTL: must be at most 24h (Google Cloud rejects JWT-SVIDs that live longer)",
+      "spire-federation:spire.jwtSvidTTL: must be at most 24h; a JWT-SVID is a bearer token, usable by whoever holds it until it expires",
     ],
   ],
   [
@@ -197,6 +206,7 @@ const badConfigs: [string, Mutate, string[]][] = [
         namespace: "x",
         serviceAccount: "y",
         spiffeIdPath: "/ns/shop/sa/api",
+        podLabels: { app: "api-2" },
       }),
     [
       "spire-federation:workloads[2]: SPIFFE ID spiffe://test.example.com/ns/shop/sa/api duplicates the one of workloads[0]",
@@ -244,6 +254,53 @@ const badConfigs: [string, Mutate, string[]][] = [
     (c) => (c.spire = { replicas: "three" }),
     ["spire-federation:spire.replicas: must be a number"],
   ],
+  [
+    "a trust domain given as a SPIFFE ID",
+    (c) => (c.trustDomain = "spiffe://test.example.com"),
+    [
+      "spire-federation:trustDomain: must be given without the spiffe:// scheme: use test.example.com",
+    ],
+  ],
+  [
+    "a trust domain given as a SPIFFE ID with a bad host",
+    (c) => (c.trustDomain = "spiffe://Test.example.com/"),
+    [
+      "spire-federation:trustDomain: must be given without the spiffe:// scheme: use e.g. prod.example.org",
+    ],
+  ],
+  [
+    "a spire chart version range",
+    (c) => (c.spire = { chartVersion: "^0.30.0" }),
+    ["spire-federation:spire.chartVersion: must be an exact SemVer chart version such as 0.30.0"],
+  ],
+  [
+    "a partial spire-crds chart version",
+    (c) => (c.spire = { crdsChartVersion: "0.6" }),
+    [
+      "spire-federation:spire.crdsChartVersion: must be an exact SemVer chart version such as 0.6.0",
+    ],
+  ],
+  [
+    "a cert-manager chart version that is not SemVer",
+    (c) => (c.certManager = { chartVersion: "latest" }),
+    [
+      "spire-federation:certManager.chartVersion: must be an exact SemVer chart version such as v1.19.1",
+    ],
+  ],
+  [
+    "a cert-manager chart version with a leading zero",
+    (c) => (c.certManager = { chartVersion: "v1.019.1" }),
+    [
+      "spire-federation:certManager.chartVersion: must be an exact SemVer chart version such as v1.19.1",
+    ],
+  ],
+  [
+    "a TLS secret name that is not a Kubernetes name",
+    (c) => (c.oidc.tls = { secretName: "OIDC_TLS" }),
+    [
+      "spire-federation:oidc.tls.secretName: must be the name of a TLS Secret (a DNS-1123 subdomain) in the discovery provider's namespace, spire-server",
+    ],
+  ],
 ];
 
 describe("parseStackConfig rejects bad config with exact messages", () => {
@@ -267,7 +324,7 @@ describe("parseStackConfig rejects bad config with exact messages", () => {
     expect(problems).toEqual([
       "spire-federation:clusterName: required",
       "spire-federation:trustDomain: trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores",
-      "spire-federation:spire.jwtSvidTTL: must be at most 24h (Google Cloud rejects JWT-SVIDs that live longer)",
+      "spire-federation:spire.jwtSvidTTL: must be at most 24h; a JWT-SVID is a bearer token, usable by whoever holds it until it expires",
       "spire-federation:spire.replicas: must be 1 with the sqlite3 datastore; use postgres or mysql for more replicas",
       "spire-federation:workloads[1].namespace: must be a DNS-1123 label",
     ]);
@@ -305,6 +362,211 @@ describe("parseStackConfig rejects bad config with exact messages", () => {
     expect(problemsOf(withRoot(expired.pem))).toEqual([
       "spire-federation:ca.rootCertificatePem: certificate expired on Jan  1 00:00:00 2021 GMT",
     ]);
+  });
+});
+
+describe("oidc.tls.spire with a custom host", () => {
+  const DNS_KEY =
+    "spire-server.controllerManager.identities.clusterSPIFFEIDs.oidc-discovery-provider.dnsNameTemplates";
+  const dnsNames = (raw: Record<string, unknown>) => {
+    const v = spireValues(spireValuesArgs(parseStackConfig(raw), "root")) as any;
+    return v["spire-server"].controllerManager.identities.clusterSPIFFEIDs[
+      "oidc-discovery-provider"
+    ]?.dnsNameTemplates;
+  };
+
+  it("adds the host to the DNS names of the discovery provider's SVID, keeping the chart's", () => {
+    const raw = baseConfig();
+    (raw.oidc as Record<string, unknown>).tls = { spire: true };
+    expect(chartValueKeys().get(DNS_KEY)).toBe("list");
+    expect(dnsNames(raw)).toEqual(["oidc-discovery.{{ .TrustDomain }}", "oidc.test.example.com"]);
+  });
+
+  it("leaves the chart's list alone when the host is the chart's name, or TLS is not SPIRE's", () => {
+    const raw = baseConfig();
+    (raw.oidc as Record<string, unknown>).tls = { spire: true };
+    (raw.oidc as Record<string, unknown>).host = "oidc-discovery.test.example.com";
+    expect(dnsNames(raw)).toEqual(["oidc-discovery.{{ .TrustDomain }}"]);
+    expect(dnsNames(baseConfig())).toBeUndefined();
+  });
+});
+
+describe("chart versions", () => {
+  it.each([
+    ["spire", "chartVersion", "0.30.0"],
+    ["spire", "chartVersion", "0.31.0-rc.1+build.5"],
+    ["spire", "crdsChartVersion", "v0.6.0"],
+    ["certManager", "chartVersion", "v1.19.1"],
+    ["certManager", "chartVersion", "1.19.1"],
+  ])("%s.%s %s is accepted", (block, key, version) => {
+    const raw = { ...baseConfig(), [block]: { [key]: version } };
+    const m = parseStackConfig(raw) as unknown as Record<string, Record<string, string>>;
+    expect(m[block][key]).toBe(version);
+  });
+});
+
+describe("the error list is capped", () => {
+  /** The ConfigError message for `n` workloads, each with one bad namespace. */
+  const messageFor = (n: number) => {
+    const raw = baseConfig();
+    raw.workloads = Array.from({ length: n }, (_, i) => ({
+      name: `w${i}`,
+      namespace: "Bad_NS",
+      serviceAccount: "sa",
+    }));
+    try {
+      parseStackConfig(raw);
+    } catch (e) {
+      return { problems: (e as ConfigError).problems, lines: (e as Error).message.split("\n") };
+    }
+    throw new Error("config was accepted");
+  };
+
+  it("lists the first 100 problems in the message, then a count; problems keeps all", () => {
+    const { problems, lines } = messageFor(150);
+    expect(problems).toHaveLength(150);
+    expect(lines[0]).toBe("invalid stack config:");
+    expect(lines.slice(1, 101)).toEqual(problems.slice(0, 100).map((p) => `  ${p}`));
+    expect(lines[100]).toBe("  spire-federation:workloads[99].namespace: must be a DNS-1123 label");
+    expect(lines.slice(101)).toEqual(["  … and 50 more"]);
+  });
+
+  it("lists exactly 100 problems without a count", () => {
+    const { problems, lines } = messageFor(100);
+    expect(lines).toEqual(["invalid stack config:", ...problems.map((p) => `  ${p}`)]);
+    expect(lines).toHaveLength(101);
+  });
+});
+
+describe("secure values, value by value", () => {
+  const withPostgres = () => ({
+    ...baseConfig(),
+    spire: { replicas: 2, datastore: { ...postgres } },
+  });
+  const parse = (raw: Record<string, unknown>, keys: string[], paths?: string[]) =>
+    parseStackConfig(raw, {
+      secretKeys: new Set(keys),
+      secretPaths: paths === undefined ? undefined : new Set(paths),
+    });
+  const problemsWith = (raw: Record<string, unknown>, keys: string[], paths?: string[]) => {
+    try {
+      parse(raw, keys, paths);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).problems;
+    }
+    throw new Error("config was accepted");
+  };
+
+  it("accepts the password as the one secure value", () => {
+    expect(parse(withPostgres(), ["spire"], ["spire.datastore.password"]).spire.replicas).toBe(2);
+  });
+
+  it("rejects a plaintext password beside a secure username (the block is secret as a whole)", () => {
+    expect(problemsWith(withPostgres(), ["spire"], ["spire.datastore.username"])).toEqual([
+      "spire-federation:spire.datastore.username: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+      "spire-federation:spire.datastore.password: must be a secure value (pulumi config set --secret --path spire.datastore.password …)",
+    ]);
+  });
+
+  it("rejects a secure value wherever a plain one is used, at any depth", () => {
+    const raw = baseConfig();
+    expect(
+      problemsWith(
+        raw,
+        ["trustDomain", "oidc", "workloads"],
+        ["oidc.tls.acme.email", "workloads[1].podLabels.app"],
+      ),
+    ).toEqual([
+      "spire-federation:trustDomain: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+      "spire-federation:oidc.tls.acme.email: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+      "spire-federation:workloads[1].podLabels.app: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+    ]);
+  });
+
+  it("names keys with dots in the --path syntax", () => {
+    const raw = baseConfig();
+    (raw.workloads as Record<string, any>[])[1].podLabels = { "app.kubernetes.io/name": "w" };
+    expect(
+      problemsWith(raw, ["workloads"], ['workloads[1].podLabels["app.kubernetes.io/name"]']),
+    ).toEqual([
+      "spire-federation:workloads[1].podLabels.app.kubernetes.io/name: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+    ]);
+  });
+
+  it("knowing only top-level keys: a secure block without a password field is refused", () => {
+    expect(problemsWith(baseConfig(), ["oidc"])).toEqual([
+      "spire-federation:oidc: holds a secure value, but none of its values may be secret; the package uses them in clear (resource inputs, outputs): set them without --secret",
+    ]);
+    // A block with a password field passes: the password may be the secure value.
+    expect(parse(withPostgres(), ["spire"]).spire.replicas).toBe(2);
+    // Paths under a key the engine does not mark secret are stale and ignored.
+    expect(problemsWith(withPostgres(), [], ["spire.datastore.password"])).toEqual([
+      "spire-federation:spire.datastore.password: must be a secure value (pulumi config set --secret --path spire.datastore.password …)",
+    ]);
+  });
+
+  const stackFile = `config:
+  spire-federation:trustDomain: test.example.com
+  spire-federation:clusterName: test-cluster
+  spire-federation:oidc:
+    host: oidc.test.example.com
+    ingressClassName: nginx
+    tls: { acme: { email: ops@example.com } }
+  spire-federation:ca: { mode: generated }
+  spire-federation:spire:
+    replicas: 2
+    datastore:
+      type: postgres
+      host: db.example.com
+      database: spire
+      username: { secure: v1:dXNlcg== }
+      password: hunter2
+  spire-federation:workloads:
+    - name: api
+      namespace: shop
+      serviceAccount: api
+      podLabels:
+        app.kubernetes.io/name: { secure: v1:YXBp }
+`;
+
+  it("the stack file tells which values are secure, by path", () => {
+    expect(stackConfigFromYaml(stackFile).secretPaths).toEqual([
+      "spire-federation:spire.datastore.username",
+      'spire-federation:workloads[0].podLabels["app.kubernetes.io/name"]',
+    ]);
+  });
+
+  it("the program reads them from the stack's file in the project's stackConfigDir", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "secret-paths-"));
+    writeFileSync(
+      path.join(root, "Pulumi.yaml"),
+      "name: x\nruntime: nodejs\nstackConfigDir: conf\n",
+    );
+    mkdirSync(path.join(root, "conf"));
+    writeFileSync(path.join(root, "conf", "Pulumi.qa.yaml"), stackFile);
+    expect(stackFileSecretPaths(root, "qa")).toEqual([
+      "spire-federation:spire.datastore.username",
+      'spire-federation:workloads[0].podLabels["app.kubernetes.io/name"]',
+    ]);
+    expect(stackFileSecretPaths(root, "other")).toBeUndefined();
+  });
+
+  it("the offline plan refuses a plaintext password beside a secure username", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "stacks-"));
+    writeFileSync(path.join(dir, "Pulumi.leaf.yaml"), stackFile);
+    await expect(planStack("leaf", dir)).rejects.toThrow(
+      [
+        "invalid stack config:",
+        "  spire-federation:spire.datastore.username: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+        "  spire-federation:spire.datastore.password: must be a secure value (pulumi config set --secret --path spire.datastore.password …)",
+        "  spire-federation:workloads[0].podLabels.app.kubernetes.io/name: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+      ].join("\n"),
+    );
+  });
+
+  it("checks nothing when the caller knows nothing about secrets", () => {
+    expect(parseStackConfig(withPostgres()).spire.replicas).toBe(2);
   });
 });
 
@@ -361,6 +623,7 @@ describe("parseStackConfig builds the model", () => {
   it("uses spiffeIdPath verbatim and keeps the password a secret", async () => {
     const raw = baseConfig();
     (raw.workloads as Record<string, unknown>[])[0].spiffeIdPath = "/workloads/work1";
+    (raw.workloads as Record<string, unknown>[])[0].podLabels = { app: "api" };
     raw.spire = { replicas: 2, datastore: { ...postgres, type: "mysql" } };
     const m = parseStackConfig(raw, { secretKeys: new Set(["spire"]) });
     expect(m.workloads[0].spiffeId).toBe("spiffe://test.example.com/workloads/work1");

@@ -186,7 +186,7 @@ describe("Curity config", () => {
         (c.oidc.tls.acme.server = "https://acme-staging-v02.api.letsencrypt.org/directory"),
       true,
       [
-        "spire-federation:curity.discoveryCaPem: required with Let's Encrypt staging certificates: Curity fetches SPIRE's JWKS itself for JWT grants (workloads[0]) and does not trust the staging root: set it to the staging root's PEM, or use the production ACME server",
+        "spire-federation:oidc.tls.acme.server: is the staging ACME server acme-staging-v02.api.letsencrypt.org, whose certificates no client trusts; Curity fetches SPIRE's JWKS itself for JWT grants (workloads[0]): set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default), or curity.discoveryCaPem to the staging root (a CA whose subject says STAGING or TEST)",
       ],
     ],
     [
@@ -218,14 +218,18 @@ describe("Curity config", () => {
     expect(problems(c, secret)).toEqual(expected);
   });
 
-  it("x509-only grants need no public discovery endpoint; a discovery CA lifts the staging rule", () => {
+  it("x509-only grants need no public discovery endpoint; the staging root as discovery CA lifts the staging rule", async () => {
     const c = ccfg();
     c.oidc.tls = { spire: true };
     c.workloads[0].curity.auth = "x509";
     expect(() => parseStackConfig(c, { secretKeys: new Set(["curity"]) })).not.toThrow();
     const s = ccfg();
     s.oidc.tls.acme.server = "https://acme-staging-v02.api.letsencrypt.org/directory";
-    s.curity.discoveryCaPem = privateCa;
+    s.curity.discoveryCaPem = privateCa; // a private CA does not make staging certificates trusted
+    expect(problems(s)).toHaveLength(1);
+    s.curity.discoveryCaPem = (
+      await makeCertificate({ subject: "CN=(STAGING) Pretend Pear X1", ca: true })
+    ).pem;
     expect(() => parseStackConfig(s, { secretKeys: new Set(["curity"]) })).not.toThrow();
   });
 });

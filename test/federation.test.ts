@@ -1,4 +1,7 @@
 /** Vault, Entra ID and Google Cloud federation: resources, edges, outputs, config errors. */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../components/config";
@@ -15,12 +18,14 @@ import {
 } from "../components/federation/gcp/component";
 import { vaultArgsProblems } from "../components/federation/vault/component";
 import type { ProgramRun } from "../tools/harness";
+import { planStack } from "./compiled";
 import { baseConfig, makeCertificate } from "./fixtures";
 import {
   all,
   computedOutputs,
   fakeIdentity,
   find,
+  ROOT,
   runRaw,
   runStackFile,
   transitiveDependencies,
@@ -407,6 +412,7 @@ const badFederation: [string, (c: Record<string, any>) => void, string[]][] = [
     "a subject over 600 characters",
     (c) => {
       c.workloads[0].spiffeIdPath = "/" + "a".repeat(620);
+      c.workloads[0].podLabels = { app: "api" };
       delete c.workloads[0].gcp;
     },
     [
@@ -466,6 +472,7 @@ const badFederation: [string, (c: Record<string, any>) => void, string[]][] = [
     "a SPIFFE ID over 127 characters with GCP grants",
     (c) => {
       c.workloads[0].spiffeIdPath = "/" + "b".repeat(120);
+      c.workloads[0].podLabels = { app: "api" };
       delete c.workloads[0].azure;
     },
     [
@@ -496,9 +503,137 @@ const badFederation: [string, (c: Record<string, any>) => void, string[]][] = [
     ["spire-federation:gcp.projectNumber: must be the numeric project number"],
   ],
   [
+    "a project number that is not a string or a number",
+    (c) => (c.gcp.projectNumber = true),
+    ["spire-federation:gcp.projectNumber: must be the numeric project number"],
+  ],
+  [
     "GCP grants without the gcp block",
     (c) => delete c.gcp,
     ["spire-federation:workloads[0].gcp: needs the spire-federation:gcp block"],
+  ],
+  [
+    "Google Cloud OIDC with a P-384 CA key (ES384)",
+    (c) => {
+      c.spire = { caKeyType: "ec-p384" };
+      delete c.azure;
+      delete c.workloads[0].azure;
+    },
+    [
+      "spire-federation:spire.caKeyType: must be rsa-2048, rsa-4096 or ec-p256 while gcp.oidc is on: Google Cloud's STS accepts RS256 and ES256 tokens only, and SPIRE signs JWT-SVIDs with its CA key (ec-p384)",
+    ],
+  ],
+  [
+    "Google Cloud OIDC and Entra with a P-384 CA key",
+    (c) => (c.spire = { caKeyType: "ec-p384" }),
+    [
+      "spire-federation:spire.caKeyType: must be rsa-2048 or rsa-4096 while workloads have Azure grants: Entra ID accepts RS256 tokens only, and SPIRE signs JWT-SVIDs with its CA key (ec-p384)",
+      "spire-federation:spire.caKeyType: must be rsa-2048, rsa-4096 or ec-p256 while gcp.oidc is on: Google Cloud's STS accepts RS256 and ES256 tokens only, and SPIRE signs JWT-SVIDs with its CA key (ec-p384)",
+    ],
+  ],
+  [
+    "Vault's reserved policy name root",
+    (c) => (c.vault.policies.root = 'path "*" { capabilities = ["sudo"] }'),
+    [
+      "spire-federation:vault.policies.root: is Vault's built-in root policy, which cannot be written: choose another name",
+    ],
+  ],
+  [
+    "Vault's default policy, in any case",
+    (c) => (c.vault.policies.Default = 'path "x" { capabilities = ["read"] }'),
+    [
+      "spire-federation:vault.policies.Default: is Vault's built-in default policy, attached to every token; writing it would change every token's rights: choose another name",
+    ],
+  ],
+  [
+    "a Vault policy name with a space",
+    (c) => (c.vault.policies["payments read"] = 'path "z" { capabilities = ["read"] }'),
+    ["spire-federation:vault.policies.payments read: must be letters, digits, . _ or -"],
+  ],
+  [
+    "Vault policies equal but for case",
+    (c) => (c.vault.policies.Read = 'path "y" { capabilities = ["read"] }'),
+    [
+      'spire-federation:vault.policies.Read: equals policy "read" but for case; Vault stores policy names in lowercase: rename one',
+    ],
+  ],
+  [
+    "a Vault token TTL under a second",
+    (c) => (c.workloads[0].vault.tokenTtl = "500ms"),
+    [
+      "spire-federation:workloads[0].vault.tokenTtl: must be a whole number of seconds, at least 1s; Vault takes token_ttl in whole seconds",
+    ],
+  ],
+  [
+    "a fractional Vault token TTL",
+    (c) => (c.workloads[0].vault.tokenTtl = "1.5s"),
+    [
+      "spire-federation:workloads[0].vault.tokenTtl: must be a whole number of seconds, at least 1s; Vault takes token_ttl in whole seconds",
+    ],
+  ],
+  [
+    "a Vault path with a .. segment",
+    (c) => (c.vault.path = "auth/../sys"),
+    [
+      "spire-federation:vault.path: must not have . or .. segments; Vault would resolve them to another path",
+    ],
+  ],
+  [
+    "a Vault path with a . segment",
+    (c) => (c.vault.path = "spire/./jwt"),
+    [
+      "spire-federation:vault.path: must not have . or .. segments; Vault would resolve them to another path",
+    ],
+  ],
+  [
+    "an Entra audience other than api://AzureADTokenExchange",
+    (c) => (c.azure.audience = "api://my-app"),
+    [
+      "spire-federation:azure.audience: must be api://AzureADTokenExchange, the audience Entra ID expects in federated tokens: remove the key",
+    ],
+  ],
+  [
+    "Azure identities equal but for case",
+    (c) => {
+      c.workloads[0].azure.identity = "Finance";
+      c.workloads[1].azure = { identity: "finance", roleAssignments: [] };
+    },
+    [
+      'spire-federation:workloads[1].azure.identity: names identity "finance", which equals "Finance" (workloads[0]) but for case; Azure resource names are case-insensitive: spell it the same way',
+    ],
+  ],
+  [
+    "an Azure identity equal to another workload's default identity but for case",
+    (c) => (c.workloads[1].azure = { identity: "API", roleAssignments: [] }),
+    [
+      'spire-federation:workloads[1].azure.identity: names identity "API", which equals "api" (workloads[0]) but for case; Azure resource names are case-insensitive: spell it the same way',
+    ],
+  ],
+  [
+    "a GCP grant in an invalid project",
+    (c) => (c.workloads[0].gcp.roles[0].project = "Acme_Analytics"),
+    [
+      "spire-federation:workloads[0].gcp.roles[0].project: must be a project ID: 6–30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+    ],
+  ],
+  [
+    "a GCP grant in a project ID ending with a hyphen",
+    (c) => (c.workloads[0].gcp.roles[0].project = "acme-analytics-"),
+    [
+      "spire-federation:workloads[0].gcp.roles[0].project: must be a project ID: 6–30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+    ],
+  ],
+  [
+    "an unquoted project number past 2^53",
+    (c) => (c.gcp.projectNumber = JSON.parse("12345678901234567890")),
+    [
+      "spire-federation:gcp.projectNumber: is an unquoted number past 2^53 that lost digits when parsed: quote it",
+    ],
+  ],
+  [
+    "a fractional project number",
+    (c) => (c.gcp.projectNumber = 1234567.5),
+    ["spire-federation:gcp.projectNumber: must be the numeric project number"],
   ],
 ];
 
@@ -513,6 +648,42 @@ describe("federation config errors", () => {
     expect(problemsOf(fedConfig(), {})).toEqual([
       "azure-native:subscriptionId: required when spire-federation:azure is set (pulumi config set azure-native:subscriptionId <id>)",
     ]);
+  });
+
+  it("rejects an azure-native:subscriptionId that is not a GUID", () => {
+    expect(problemsOf(fedConfig(), { azureSubscriptionId: "my-subscription" })).toEqual([
+      "azure-native:subscriptionId: must be a subscription ID, a GUID such as 3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93 (az account show --query id)",
+    ]);
+  });
+
+  it("accepts an unquoted project number below 2^53, as a string", () => {
+    const c = fedConfig();
+    c.gcp.projectNumber = 482915736204;
+    expect(parseStackConfig(c, { azureSubscriptionId: SUB }).gcp?.projectNumber).toBe(
+      "482915736204",
+    );
+  });
+
+  it("a P-384 CA key is fine with GCP X.509 only, and P-256 with GCP OIDC", () => {
+    const c = fedConfig();
+    delete c.azure;
+    delete c.workloads[0].azure;
+    c.spire = { caKeyType: "ec-p384" };
+    c.gcp.oidc = false;
+    expect(parseStackConfig(c).spire.caKeyType).toBe("ec-p384");
+    c.spire = { caKeyType: "ec-p256" };
+    c.gcp.oidc = true;
+    expect(parseStackConfig(c).spire.caKeyType).toBe("ec-p256");
+  });
+
+  it("Vault token TTLs in whole seconds pass", () => {
+    const c = fedConfig();
+    c.workloads[0].vault.tokenTtl = "1500ms";
+    expect(problemsOf(c)).toHaveLength(1);
+    c.workloads[0].vault.tokenTtl = "2000ms";
+    expect(
+      parseStackConfig(c, { azureSubscriptionId: SUB }).workloads[0].vault?.tokenTtlSeconds,
+    ).toBe(2);
   });
 
   it("GCP OIDC can be switched off to keep SPIRE's own TLS for X.509 federation", () => {
@@ -536,6 +707,112 @@ describe("federation config errors", () => {
       runRaw(c, { extraConfig: { "azure-native:subscriptionId": SUB } }),
     ).rejects.toThrow(
       'spire-federation:gcp.poolId: must be 4–32 characters of lowercase letters, digits and dashes, not starting with "gcp-"',
+    );
+  });
+});
+
+describe("a staging ACME server: certificates no relying party trusts", () => {
+  const STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory";
+  const staging = (c: Record<string, any>, server = STAGING) =>
+    (c.oidc.tls = { acme: { email: "ops@example.com", server } });
+  const onlyVault = () => {
+    const c = fedConfig();
+    delete c.azure;
+    delete c.gcp;
+    delete c.workloads[0].azure;
+    delete c.workloads[0].gcp;
+    return c;
+  };
+  const VAULT_STAGING =
+    "is the staging ACME server acme-staging-v02.api.letsencrypt.org, whose certificates no client trusts; Vault and its readiness gate fetch the discovery document: set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default), or vault.discoveryCaPem to the staging root (a CA whose subject says STAGING or TEST, e.g. Let's Encrypt's \"(STAGING) Pretend Pear X1\")";
+  let stagingRoot: string;
+  let otherRoot: string;
+  beforeAll(async () => {
+    stagingRoot = (
+      await makeCertificate({
+        subject: "C=US, O=(STAGING) Internet Security Research Group, CN=(STAGING) Pretend Pear X1",
+        ca: true,
+      })
+    ).pem;
+    otherRoot = (await makeCertificate({ subject: "CN=Example Corp Root CA", ca: true })).pem;
+  });
+
+  it("Vault without the staging root", () => {
+    const c = onlyVault();
+    staging(c);
+    expect(problemsOf(c)).toEqual([`spire-federation:oidc.tls.acme.server: ${VAULT_STAGING}`]);
+    c.vault.discoveryCaPem = otherRoot;
+    expect(problemsOf(c)).toEqual([`spire-federation:oidc.tls.acme.server: ${VAULT_STAGING}`]);
+  });
+
+  it("Vault with the staging root in vault.discoveryCaPem (alone or in a bundle)", () => {
+    const c = onlyVault();
+    staging(c);
+    c.vault.discoveryCaPem = stagingRoot;
+    expect(parseStackConfig(c).oidc.tls).toEqual({
+      kind: "acme",
+      email: "ops@example.com",
+      server: STAGING,
+    });
+    c.vault.discoveryCaPem = `${otherRoot}\n${stagingRoot}`;
+    expect(parseStackConfig(c).vault?.discoveryCaPem).toBe(`${otherRoot}\n${stagingRoot}`);
+  });
+
+  it("other CAs' staging and test directories", () => {
+    for (const [server, host] of [
+      ["https://dv.acme-v02.test-api.pki.goog/directory", "dv.acme-v02.test-api.pki.goog"],
+      ["https://api.test4.buypass.no/acme/directory", "api.test4.buypass.no"],
+      ["https://acme.staging.example.net/directory", "acme.staging.example.net"],
+    ]) {
+      const c = onlyVault();
+      staging(c, server);
+      expect(problemsOf(c)).toEqual([
+        `spire-federation:oidc.tls.acme.server: ${VAULT_STAGING.replace("acme-staging-v02.api.letsencrypt.org", host)}`,
+      ]);
+    }
+  });
+
+  it("production directories pass, and staging passes when nothing fetches the endpoint", () => {
+    for (const server of [
+      "https://acme-v02.api.letsencrypt.org/directory",
+      "https://acme.zerossl.com/v2/DV90",
+      "https://dv.acme-v02.api.pki.goog/directory",
+      "https://api.buypass.com/acme/directory",
+      "https://acme.contest-ca.example.com/directory",
+    ]) {
+      const c = onlyVault();
+      staging(c, server);
+      expect(parseStackConfig(c).oidc.tls).toMatchObject({ server });
+    }
+    const bare = baseConfig();
+    staging(bare);
+    expect(parseStackConfig(bare).oidc.tls).toMatchObject({ server: STAGING });
+  });
+
+  it("Entra and Google Cloud OIDC outright (a staging root in Vault's CA does not help them)", () => {
+    const c = fedConfig();
+    staging(c);
+    c.vault.discoveryCaPem = stagingRoot;
+    expect(problemsOf(c)).toEqual([
+      "spire-federation:oidc.tls.acme.server: is the staging ACME server acme-staging-v02.api.letsencrypt.org, whose certificates no client trusts; Entra ID fetches the discovery document itself and needs a publicly trusted certificate: set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default)",
+      "spire-federation:oidc.tls.acme.server: is the staging ACME server acme-staging-v02.api.letsencrypt.org, whose certificates no client trusts; Google Cloud fetches the discovery document itself and needs a publicly trusted certificate: set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default), or gcp.oidc to false",
+    ]);
+    delete c.azure;
+    delete c.workloads[0].azure;
+    c.gcp.oidc = false;
+    expect(parseStackConfig(c, { azureSubscriptionId: SUB }).gcp?.oidc).toBe(false);
+  });
+
+  it("the dev stack as shipped before (Let's Encrypt staging, Vault) is refused", async () => {
+    const dev = readFileSync(path.join(ROOT, "stacks", "Pulumi.dev.yaml"), "utf8");
+    expect(dev).not.toContain("acme-staging");
+    const email = "        email: platform-team@example.com\n";
+    const before = dev.replace(email, `${email}        server: ${STAGING}\n`);
+    expect(before).toContain(STAGING);
+    const dir = mkdtempSync(path.join(tmpdir(), "stacks-"));
+    writeFileSync(path.join(dir, "Pulumi.dev.yaml"), before);
+    await expect(planStack("dev", dir)).rejects.toThrow(
+      `spire-federation:oidc.tls.acme.server: ${VAULT_STAGING}`,
     );
   });
 });

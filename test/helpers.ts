@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlannedResource, ProgramRun } from "../tools/harness";
 import { prepareProgram, runProgram } from "./compiled";
 import { loadStackConfig } from "../tools/stack-config";
+import { ConfigError, parseStackConfig } from "../components/config";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -111,14 +112,38 @@ export function all(run: ProgramRun, type: string): PlannedResource[] {
   return run.resources.filter((r) => r.type === type);
 }
 
-/** The chart's values keys: key → type, from the reference list in ../shared/reference. */
+/** Folder of the SPIRE chart contracts carried in the repository (see its README.md). */
+export const SPIRE_CONTRACTS = path.join(ROOT, "test", "contracts", "spire");
+
+/** The chart's key list in test/contracts/spire: key, type, default (as the file prints it). */
+function chartRows(): [string, string, string][] {
+  const file = path.join(SPIRE_CONTRACTS, "spire-chart-0.30.0-values.tsv");
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => !line.startsWith("#") && line.trim() !== "")
+    .map((line) => {
+      const [key, type, ...rest] = line.split("\t");
+      return [key, type, rest.join("\t")];
+    });
+}
+
+/** The chart's values keys: key → type, from the chart's key list in test/contracts/spire. */
 export function chartValueKeys(): Map<string, string> {
-  const file = path.resolve(ROOT, "..", "shared", "reference", "spire-chart-0.30.0-values.tsv");
-  const keys = new Map<string, string>();
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (line.startsWith("#") || line.trim() === "") continue;
-    const [key, type] = line.split("\t");
-    keys.set(key, type);
+  return new Map(chartRows().map(([key, type]) => [key, type]));
+}
+
+/** The chart's defaults: key → default as printed (Python literals, long ones cut with `...`). */
+export function chartDefaults(): Map<string, string> {
+  return new Map(chartRows().map(([key, , value]) => [key, value]));
+}
+
+/** The problems parseStackConfig reports for `raw`; throws if it accepts it. */
+export function configProblems(raw: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
   }
-  return keys;
+  throw new Error("config was accepted");
 }

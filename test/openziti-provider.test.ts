@@ -3,13 +3,11 @@
  * 127.0.0.1: CRUD, diff, drift, out-of-band deletion, verification with real certificates,
  * re-authentication, TLS trust, and errors.
  */
-import "reflect-metadata";
-import { webcrypto } from "node:crypto";
-import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   call,
   getEntity,
+  verifyCa,
   ZitiApiError,
   type ZitiConnection,
 } from "../components/federation/openziti/api";
@@ -21,10 +19,11 @@ import {
 } from "../components/federation/openziti/provider";
 import {
   SPIFFE_EXTERNAL_ID_CLAIM,
-  openZitiArgsProblems,
+  spiffeAuthPolicyBody,
+  spiffeCaBody,
 } from "../components/federation/openziti/component";
 import { makeCertificate, makeLoopbackServerCredentials } from "./fixtures";
-import { ZitiTestController } from "./ziti-server";
+import { SIGNER_BODY, ZitiTestController } from "./ziti-server";
 
 const p = zitiProvider as Required<typeof zitiProvider>;
 let ctl: ZitiTestController;
@@ -36,30 +35,10 @@ async function signedBy(
   cn: string,
   issuer: { subject: string; privateKey: CryptoKey },
 ): Promise<string> {
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: "1f",
-    subject: `CN=${cn}`,
-    issuer: issuer.subject,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 3600_000),
-    signingAlgorithm: alg,
-    publicKey: keys.publicKey,
-    signingKey: issuer.privateKey,
-  });
-  return cert.toString("pem");
+  return (await makeCertificate({ subject: `CN=${cn}`, ca: false, issuer })).pem;
 }
 
-const caBody = () => ({
-  name: "spire",
-  certPem: root.pem,
-  isAuthEnabled: true,
-  isAutoCaEnrollmentEnabled: false,
-  isOttCaEnrollmentEnabled: false,
-  identityRoles: [],
-  externalIdClaim: { ...SPIFFE_EXTERNAL_ID_CLAIM },
-});
+const caBody = () => spiffeCaBody("spire", root.pem);
 const state = (kind: ZitiState["kind"], body: Record<string, unknown>): ZitiState => ({
   kind,
   connection: conn,
@@ -78,7 +57,11 @@ beforeAll(async () => {
   };
   root = await makeCertificate({ subject: "CN=prod.example.com root CA", ca: true });
 });
-afterAll(() => ctl.stop());
+afterAll(async () => {
+  await ctl.stop();
+  // Every answer the double gave in this file matched the spec's response schemas.
+  expect(ctl.violations).toEqual([]);
+});
 
 describe("CA: create, read, diff, update, drift, delete", () => {
   it("creates the CA with the SPIFFE claim and returns the verification token", async () => {
@@ -168,14 +151,60 @@ describe("CA verification with real certificates", () => {
     expect(v.id).toBe(`${ca.id}/verification`);
     expect(ctl.store.cas.get(ca.id)!.isVerified).toBe(true);
     expect((await p.read(v.id, v.outs)).props.isVerified).toBe(true);
-    // unverified behind our back (e.g. the CA was replaced): the verification is made again
+    // unverified behind our back (e.g. the CA was replaced): the update verifies it again
+    const again = state("caVerification", { caId: ca.id, certPem: pem });
+    expect(await p.diff(v.id, { ...v.outs, isVerified: false }, again)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+    ctl.store.cas.get(ca.id)!.isVerified = false;
+    ctl.log.length = 0;
+    expect((await p.update(v.id, { ...v.outs, isVerified: false }, again)).outs.isVerified).toBe(
+      true,
+    );
+    expect(ctl.log).toContain(`POST /edge/management/v1/cas/${ca.id}/verify`);
+    expect(ctl.store.cas.get(ca.id)!.isVerified).toBe(true);
+  });
+
+  it("is one-time: a new verification certificate after verification neither re-verifies nor fails", async () => {
+    const ca = await p.create(state("ca", { ...caBody(), name: "verified-once" }));
+    const issuer = { subject: "CN=prod.example.com root CA", privateKey: root.keys.privateKey };
+    const first = await signedBy(ca.outs.verificationToken, issuer);
+    const v = await p.create(state("caVerification", { caId: ca.id, certPem: first }));
+    ctl.log.length = 0;
+    // 24 h later @pulumi/tls replaces the certificate (or the operator's PEM changes)
+    for (const certPem of [await signedBy(ca.outs.verificationToken, issuer), "[unknown]"]) {
+      const next = state("caVerification", { caId: ca.id, certPem });
+      expect(await p.diff(v.id, v.outs, next)).toEqual({
+        changes: false,
+        replaces: [],
+        deleteBeforeReplace: true,
+      });
+    }
+    // and were it ever created or updated again: no second POST, no error
+    const next = state("caVerification", {
+      caId: ca.id,
+      certPem: await signedBy(ca.outs.verificationToken, issuer),
+    });
+    expect((await p.update(v.id, v.outs, next)).outs.isVerified).toBe(true);
+    expect((await p.create(next)).outs.isVerified).toBe(true);
+    expect(ctl.log.filter((l) => l.includes("/verify"))).toEqual([]);
+    // the CA it belongs to changes: a new verification (replace)
     expect(
-      await p.diff(
-        v.id,
-        { ...v.outs, isVerified: false },
-        state("caVerification", { caId: ca.id, certPem: pem }),
-      ),
-    ).toMatchObject({ replaces: ["isVerified"] });
+      await p.diff(v.id, v.outs, state("caVerification", { caId: "other-ca", certPem: first })),
+    ).toMatchObject({ changes: true, replaces: ["body.caId"] });
+  });
+
+  it("takes the controller's 409 CA_ALREADY_VERIFIED (verified meanwhile) as done", async () => {
+    const ca = await p.create(state("ca", { ...caBody(), name: "raced" }));
+    const pem = await signedBy(ca.outs.verificationToken, {
+      subject: "CN=prod.example.com root CA",
+      privateKey: root.keys.privateKey,
+    });
+    const session = { connection: conn };
+    await call(session, "POST", `/cas/${ca.id}/verify`, pem, "text/plain");
+    await expect(verifyCa(session, ca.id, pem)).resolves.toBe("already-verified");
   });
 
   it("refuses a wrong CN and a wrong signer, with the API's code and status", async () => {
@@ -187,7 +216,7 @@ describe("CA verification with real certificates", () => {
     await expect(
       p.create(state("caVerification", { caId: ca.id, certPem: wrongCn })),
     ).rejects.toThrow(
-      `OpenZiti POST /cas/${ca.id}/verify: HTTP 400 CA_VERIFICATION_FAILED: the common name does not match the verification token`,
+      `OpenZiti POST /cas/${ca.id}/verify: HTTP 400 INVALID_COMMON_NAME: The common name of the supplied certificate is invalid`,
     );
     const impostor = await makeCertificate({ subject: "CN=prod.example.com root CA", ca: true });
     const wrongSigner = await signedBy(ca.outs.verificationToken, {
@@ -196,24 +225,16 @@ describe("CA verification with real certificates", () => {
     });
     await expect(
       p.create(state("caVerification", { caId: ca.id, certPem: wrongSigner })),
-    ).rejects.toThrow("HTTP 400 CA_VERIFICATION_FAILED: the certificate is not signed by the CA");
+    ).rejects.toThrow(
+      "HTTP 400 CERTIFICATE_FAILED_VALIDATION: The supplied certificate failed to validate against the CA's certificate chain",
+    );
     expect(ctl.store.cas.get(ca.id)!.isVerified).toBe(false);
   });
 });
 
 describe("identities, JWT signer, auth policy", () => {
   it("creates, updates in place and replaces only on type", async () => {
-    const signer = await p.create(
-      state("extJwtSigner", {
-        name: "spire-jwt",
-        enabled: true,
-        issuer: "https://oidc.example.com",
-        audience: "openziti",
-        jwksEndpoint: "https://oidc.example.com/keys",
-        claimsProperty: "sub",
-        useExternalId: true,
-      }),
-    );
+    const signer = await p.create(state("extJwtSigner", SIGNER_BODY));
     expect(ctl.store["external-jwt-signers"].get(signer.id)).toMatchObject({
       claimsProperty: "sub",
       useExternalId: true,
@@ -227,17 +248,11 @@ describe("identities, JWT signer, auth policy", () => {
           audience: "x",
         }),
       ),
-    ).rejects.toThrow("HTTP 400 COULD_NOT_VALIDATE: issuer: must be unique");
+    ).rejects.toThrow(
+      "OpenZiti POST /external-jwt-signers: HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause (issuer: duplicate value 'https://oidc.example.com' in unique index on externalJwtSigners store)",
+    );
     const policy = await p.create(
-      state("authPolicy", {
-        name: "spire-spiffe",
-        primary: {
-          cert: { allowed: true, allowExpiredCerts: false },
-          extJwt: { allowed: true, allowedSigners: [signer.id] },
-          updb: { allowed: false },
-        },
-        secondary: { requireTotp: false, requireExtJwtSigner: null },
-      }),
+      state("authPolicy", spiffeAuthPolicyBody("spire-spiffe", true, [signer.id])),
     );
     const body = {
       name: "payments-api",
@@ -270,10 +285,93 @@ describe("identities, JWT signer, auth policy", () => {
     expect(ctl.store.identities.get(id.id)!.roleAttributes).toEqual(["payments", "x"]);
   });
 
-  it("a missing required field is the API's COULD_NOT_VALIDATE", async () => {
+  it("after a refresh nothing changes: read compares what the API returns in the shape it returns it", async () => {
+    const body = {
+      name: "refreshed",
+      type: "Default",
+      isAdmin: false,
+      externalId: "spiffe://td/ns/r/sa/r",
+      roleAttributes: ["r"],
+    };
+    const created = await p.create(state("identity", body));
+    // the API reads `type` back as an entity reference, the string as typeId
+    expect((await getEntity({ connection: conn }, "identity", created.id))!.type).toMatchObject({
+      id: "Default",
+      entity: "identity-types",
+    });
+    const read = await p.read(created.id, created.outs);
+    expect(read.props.body).toEqual(body);
+    expect(await p.diff(created.id, read.props, state("identity", body))).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+    // real drift still shows
+    ctl.store.identities.get(created.id)!.roleAttributes = ["other"];
+    const drifted = await p.read(created.id, created.outs);
+    expect(await p.diff(created.id, drifted.props, state("identity", body))).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("a missing required field is the API's COULD_NOT_VALIDATE, with the field", async () => {
     await expect(p.create(state("identity", { name: "no-type", isAdmin: false }))).rejects.toThrow(
-      "HTTP 400 COULD_NOT_VALIDATE: (root): type is required",
+      "OpenZiti POST /identities: HTTP 400 COULD_NOT_VALIDATE: The supplied request contains an invalid document or no valid accept content were available, see cause (type: type in body is required)",
     );
+  });
+});
+
+describe("adoption by unique name (a create whose response was lost left the entity behind)", () => {
+  it("adopts an identity of our name: no POST, our differing fields PATCHed, its id", async () => {
+    const session = { connection: conn };
+    const made = (await call(session, "POST", "/identities", {
+      name: "left-behind",
+      type: "Default",
+      isAdmin: true,
+      roleAttributes: ["old"],
+    })) as { id: string };
+    ctl.log.length = 0;
+    const body = {
+      name: "left-behind",
+      type: "Default",
+      isAdmin: false,
+      externalId: "spiffe://td/ns/l/sa/l",
+      roleAttributes: ["new"],
+    };
+    const created = await p.create(state("identity", body));
+    expect(created.id).toBe(made.id);
+    expect(ctl.log).toEqual([
+      `GET /edge/management/v1/identities?filter=${encodeURIComponent('name="left-behind"')}&limit=2`,
+      `PATCH /edge/management/v1/identities/${made.id}`,
+    ]);
+    expect(ctl.store.identities.get(made.id)).toMatchObject({
+      isAdmin: false,
+      externalId: "spiffe://td/ns/l/sa/l",
+      roleAttributes: ["new"],
+    });
+    // adopted as it is now: nothing to PATCH, no POST
+    ctl.log.length = 0;
+    expect((await p.create(state("identity", body))).id).toBe(made.id);
+    expect(ctl.log).toHaveLength(1);
+  });
+
+  it("adopts a CA with our name and certificate, and refuses one with another certificate", async () => {
+    const first = await p.create(state("ca", { ...caBody(), name: "adoptable" }));
+    ctl.log.length = 0;
+    const again = await p.create(state("ca", { ...caBody(), name: "adoptable" }));
+    expect(again.id).toBe(first.id);
+    expect(again.outs.verificationToken).toBe(first.outs.verificationToken);
+    expect(ctl.log.filter((l) => l.startsWith("POST"))).toEqual([]);
+    const other = await makeCertificate({ subject: "CN=other root", ca: true });
+    ctl.log.length = 0;
+    await expect(
+      p.create(state("ca", { ...caBody(), name: "adoptable", certPem: other.pem })),
+    ).rejects.toThrow(
+      `OpenZiti ca adoptable: one with this name exists (id ${first.id}) with another certPem, which the API cannot change: delete it or choose another name`,
+    );
+    expect(ctl.log.filter((l) => !l.startsWith("GET"))).toEqual([]);
   });
 });
 
@@ -351,35 +449,6 @@ describe("client-side validation before any call", () => {
     expect(ctl.log).toEqual([]);
     expect(bodyProblems("caVerification", { caId: "x", certPem: "nope" })).toEqual([
       "certPem is not a PEM certificate",
-    ]);
-  });
-
-  it("the component refuses duplicate external IDs and names", () => {
-    const base = {
-      connection: { controllerUrl: "https://z", username: "a", password: "p" },
-      caName: "spire",
-      x509: true,
-      jwt: false,
-      audience: "openziti",
-      issuerUrl: "https://i",
-      jwksUri: "https://i/keys",
-      rootCaPem: "",
-      verification: { mode: "none" as const },
-    };
-    expect(
-      openZitiArgsProblems({
-        ...base,
-        identities: [
-          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
-          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
-        ],
-      }),
-    ).toEqual([
-      "identity name a is used twice",
-      "identities a and a share the external ID spiffe://td/x",
-    ]);
-    expect(openZitiArgsProblems({ ...base, x509: false, identities: [] })).toEqual([
-      "enable the x509 path, the jwt path or both",
     ]);
   });
 });

@@ -1,7 +1,12 @@
 /** OpenZiti in the stack under mocks: resources, ordering, outputs, secrets, config errors. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../components/config";
-import { SPIFFE_EXTERNAL_ID_CLAIM } from "../components/federation/openziti/component";
+import {
+  OpenZitiFederation,
+  SPIFFE_EXTERNAL_ID_CLAIM,
+  openZitiArgsProblems,
+  zitiIdentityFile,
+} from "../components/federation/openziti/component";
 import type { ProgramRun } from "../tools/harness";
 import { baseConfig, makeCertificate, pkcs8Pem } from "./fixtures";
 import {
@@ -163,6 +168,59 @@ describe("generated root: the package verifies the CA itself", () => {
   });
 });
 
+describe("component args", () => {
+  const base = {
+    connection: { controllerUrl: "https://z", username: "a", password: "p" },
+    caName: "spire",
+    x509: true,
+    jwt: false,
+    audience: "openziti",
+    issuerUrl: "https://i",
+    jwksUri: "https://i/keys",
+    rootCaPem: "",
+    verification: { mode: "none" as const },
+    identities: [],
+  };
+
+  it("the component refuses duplicate external IDs and names", () => {
+    expect(
+      openZitiArgsProblems({
+        ...base,
+        identities: [
+          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
+          { name: "a", spiffeId: "spiffe://td/x", roleAttributes: [], admin: false },
+        ],
+      }),
+    ).toEqual([
+      "identity name a is used twice",
+      "identities a and a share the external ID spiffe://td/x",
+    ]);
+    expect(openZitiArgsProblems({ ...base, x509: false })).toEqual([
+      "enable the x509 path, the jwt path or both",
+    ]);
+  });
+
+  describe("the controller URL's user info never reaches plain outputs", () => {
+    const withUserInfo = "https://admin:pw-in-url-123@ziti.example.com:1280";
+
+    it("the component refuses it before registering anything, without showing it", () => {
+      const args = { ...base, connection: { ...base.connection, controllerUrl: withUserInfo } };
+      const problem =
+        "controllerUrl must not carry user info (user:password@): it would show in plain outputs; give them as username and password";
+      expect(openZitiArgsProblems(args)).toEqual([problem]);
+      // thrown before super(): nothing is registered
+      expect(() => new OpenZitiFederation("z", args)).toThrow(`OpenZitiFederation z: ${problem}`);
+    });
+
+    it("an identity file shows the controller without it", () => {
+      expect(zitiIdentityFile(withUserInfo).ztAPI).toBe("https://ziti.example.com:1280");
+      expect(zitiIdentityFile("https://ziti.example.com:1280").ztAPI).toBe(
+        "https://ziti.example.com:1280",
+      );
+    });
+  });
+});
+
 describe("OpenZiti config errors", () => {
   const zcfg = () => {
     const c: Record<string, any> = baseConfig();
@@ -170,14 +228,31 @@ describe("OpenZiti config errors", () => {
     c.workloads[0].openziti = { roleAttributes: ["a"] };
     return c;
   };
-  const problems = (c: Record<string, unknown>, secret = true) => {
+  /** `secret`: whether the block is secret; as a list, also the paths of its secure values. */
+  const problems = (c: Record<string, unknown>, secret: boolean | string[] = true) => {
     try {
-      parseStackConfig(c, { secretKeys: new Set(secret ? ["openziti"] : []) });
+      parseStackConfig(c, {
+        secretKeys: new Set(secret === false ? [] : ["openziti"]),
+        secretPaths: Array.isArray(secret) ? new Set(secret) : undefined,
+      });
     } catch (e) {
       return (e as ConfigError).problems;
     }
     throw new Error("accepted");
   };
+  let leafPem: string;
+  let caPem: string;
+  beforeAll(async () => {
+    const ca = await makeCertificate({ subject: "CN=ziti controller CA", ca: true });
+    caPem = ca.pem;
+    leafPem = (
+      await makeCertificate({
+        subject: "CN=verification-token",
+        ca: false,
+        issuer: { subject: "CN=ziti controller CA", privateKey: ca.keys.privateKey },
+      })
+    ).pem;
+  });
   it.each([
     [
       "a plain-text password",
@@ -201,10 +276,90 @@ describe("OpenZiti config errors", () => {
     ],
     [
       "a verification PEM with a generated root",
-      (c: any) => (c.openziti.verificationCertPem = "-----BEGIN CERTIFICATE-----"),
+      (c: any) => (c.openziti.verificationCertPem = leafPem),
       true,
       [
         "spire-federation:openziti.verificationCertPem: only for ca.mode clusterIssuer: with a generated root the package signs the verification certificate itself",
+      ],
+    ],
+    [
+      "a controller URL with user info",
+      (c: any) => (c.openziti.controllerUrl = "https://admin:hunter2@ziti.example.com:1280"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not carry user info (user:password@); the URL appears in plain outputs: set openziti.username and openziti.password",
+      ],
+    ],
+    [
+      "a controller URL with the API path",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com:1280/edge/management/v1"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a path (/edge/management/v1); the package adds /edge/management/v1 itself: use https://ziti.example.com:1280",
+      ],
+    ],
+    [
+      "a controller URL with a query",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com/?token=x"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a query: use https://ziti.example.com",
+      ],
+    ],
+    [
+      "a controller URL with an empty query",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com?"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a query: use https://ziti.example.com",
+      ],
+    ],
+    [
+      "a controller URL with a fragment",
+      (c: any) => (c.openziti.controllerUrl = "https://ziti.example.com#x"),
+      true,
+      [
+        "spire-federation:openziti.controllerUrl: must not have a fragment: use https://ziti.example.com",
+      ],
+    ],
+    [
+      "a controller CA bundle that does not parse",
+      (c: any) =>
+        (c.openziti.controllerCaPem =
+          caPem + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+      true,
+      [
+        "spire-federation:openziti.controllerCaPem: must be a PEM bundle of X.509 certificates (-----BEGIN CERTIFICATE----- …), each parsable",
+      ],
+    ],
+    [
+      "a verification certificate that does not parse",
+      (c: any) => {
+        c.ca = { mode: "clusterIssuer", clusterIssuer: "vault-pki", rootCertificatePem: caPem };
+        c.openziti.verificationCertPem =
+          "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----";
+      },
+      true,
+      ["spire-federation:openziti.verificationCertPem: must be one PEM-encoded X.509 certificate"],
+    ],
+    [
+      "a secure username beside a plaintext password",
+      (c: any) => c,
+      ["openziti.username"],
+      [
+        "spire-federation:openziti.username: must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
+        "spire-federation:openziti.password: must be a secure value (pulumi config set --secret --path openziti.password …)",
+      ],
+    ],
+    [
+      "the JWT path with a staging ACME server",
+      (c: any) => {
+        c.openziti.jwt = true;
+        c.oidc.tls.acme.server = "https://acme-staging-v02.api.letsencrypt.org/directory";
+      },
+      true,
+      [
+        "spire-federation:oidc.tls.acme.server: is the staging ACME server acme-staging-v02.api.letsencrypt.org, whose certificates no client trusts; the controller fetches the JWKS itself and needs a publicly trusted certificate: set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default), or use the x509 path only",
       ],
     ],
     [
@@ -234,5 +389,21 @@ describe("OpenZiti config errors", () => {
     const c = zcfg();
     mutate(c);
     expect(problems(c, secret)).toEqual(expected);
+  });
+
+  it("accepts a controller URL with a trailing slash, a CA bundle and a verification certificate", () => {
+    const c = zcfg();
+    c.ca = { mode: "clusterIssuer", clusterIssuer: "vault-pki", rootCertificatePem: caPem };
+    c.openziti.controllerUrl = "https://ziti.example.com:1280/";
+    c.openziti.controllerCaPem = `${caPem}\n${caPem}`;
+    c.openziti.verificationCertPem = leafPem;
+    const m = parseStackConfig(c, {
+      secretKeys: new Set(["openziti"]),
+      secretPaths: new Set(["openziti.password"]),
+    });
+    expect(m.openziti).toMatchObject({
+      controllerUrl: "https://ziti.example.com:1280",
+      verificationCertPem: leafPem,
+    });
   });
 });

@@ -51,10 +51,8 @@ describe("planStack(prod)", () => {
       tokenPolicies: [policy],
       backend: [backend],
     });
-    // a literal name creates no edge: the binding does not wait on its ClusterRole
-    expect(byName("spire-federation-spire-clusterissuer-reader-binding").dependencies).toEqual([]);
     // explicit dependsOn
-    expect(byName("spire-federation-spire-id-ledger").dependencies).toEqual([
+    expect(byName("spire-federation-spire-id-batch-reports").dependencies).toEqual([
       byName("spire-federation-spire-release").urn,
     ]);
     const urns = new Set(plan.resources.map((r) => r.urn));

@@ -42,16 +42,13 @@ describe("dev stack (generated root)", () => {
         "kubernetes:cert-manager.io/v1:ClusterIssuer spire-federation-cert-manager-root-issuer",
         "spire-federation:index:Spire spire-federation-spire",
         `${RELEASE} spire-federation-spire-crds`,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole spire-federation-spire-clusterissuer-reader",
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding spire-federation-spire-clusterissuer-reader-binding",
         `${RELEASE} spire-federation-spire-release`,
-        `${CSID} spire-federation-spire-id-payments-api`,
-        `${CSID} spire-federation-spire-id-orders-worker`,
         "spire-federation:federation:Vault spire-federation-vault",
       ]),
     );
-    // 15 for the trust domain, 7 for Vault (component, gate, backend, 2 policies, 2 roles)
-    expect(run.resources).toHaveLength(22);
+    // 11 for the trust domain (no ClusterSPIFFEID: both workloads have the chart's default ID),
+    // 7 for Vault (component, gate, backend, 2 policies, 2 roles)
+    expect(run.resources).toHaveLength(18);
     expect(run.resources.filter((r) => r.type.startsWith("vault:"))).toHaveLength(5);
     const cm = find(run, "spire-federation:index:CertManager");
     const spire = find(run, "spire-federation:index:Spire");
@@ -101,7 +98,7 @@ describe("dev stack (generated root)", () => {
     });
   });
 
-  it("orders cert-manager → ClusterIssuer → spire, spire-crds → spire, spire → every ClusterSPIFFEID", () => {
+  it("orders cert-manager → ClusterIssuer → spire, spire-crds → spire", () => {
     expect(
       waitsOn(
         run,
@@ -132,16 +129,6 @@ describe("dev stack (generated root)", () => {
     expect(waitsOn(run, "spire-federation-spire-release", "spire-federation-spire-crds")).toBe(
       true,
     );
-    expect(
-      waitsOn(
-        run,
-        "spire-federation-spire-release",
-        "spire-federation-spire-clusterissuer-reader-binding",
-      ),
-    ).toBe(true);
-    for (const id of all(run, CSID)) {
-      expect(waitsOn(run, id.name, "spire-federation-spire-release"), id.name).toBe(true);
-    }
     // and not the other way round
     expect(waitsOn(run, "spire-federation-spire-crds", "spire-federation-spire-release")).toBe(
       false,
@@ -170,43 +157,23 @@ describe("dev stack (generated root)", () => {
     expect(spire.values["spire-server"].dataStore).toEqual({ sql: { databaseType: "sqlite3" } });
   });
 
-  it("grants the SPIRE server read access to ClusterIssuers", () => {
-    expect(
-      find(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").rawInputs.rules,
-    ).toEqual([
-      {
-        apiGroups: ["cert-manager.io"],
-        resources: ["clusterissuers"],
-        verbs: ["get", "list", "watch"],
-      },
-    ]);
-    expect(
-      find(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").rawInputs,
-    ).toMatchObject({
-      roleRef: { kind: "ClusterRole", name: "spire-server-cert-manager-clusterissuers" },
-      subjects: [{ kind: "ServiceAccount", name: "spire-server", namespace: "spire-server" }],
-    });
+  it("creates no RBAC of its own: the chart's Role covers the CertificateRequests SPIRE uses", () => {
+    expect(run.resources.filter((r) => r.type.includes("rbac.authorization.k8s.io"))).toEqual([]);
+    const values = (find(run, RELEASE, "spire-release").rawInputs as any).values;
+    expect(values["spire-server"].upstreamAuthority.certManager.rbac).toEqual({ create: true });
   });
 
-  it("registers one ClusterSPIFFEID per workload with the controller's class", () => {
-    const byName = Object.fromEntries(all(run, CSID).map((r) => [r.name, r.rawInputs as any]));
-    expect(byName["spire-federation-spire-id-orders-worker"]).toEqual({
-      apiVersion: "spire.spiffe.io/v1alpha1",
-      kind: "ClusterSPIFFEID",
-      metadata: { name: "spire-federation-orders-worker" },
-      spec: {
-        className: "spire-federation",
-        hint: "orders-worker",
-        spiffeIDTemplate: "spiffe://dev.spiffe.example.com/ns/orders/sa/orders-worker",
-        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "orders" } },
-        podSelector: { matchLabels: { "app.kubernetes.io/name": "orders-worker" } },
-        workloadSelectorTemplates: ["k8s:ns:orders", "k8s:sa:orders-worker"],
-      },
+  it("registers no ClusterSPIFFEID and leaves both workloads to the chart's default, in our class", () => {
+    expect(all(run, CSID)).toEqual([]);
+    const cm = (find(run, RELEASE, "spire-release").rawInputs as any).values["spire-server"]
+      .controllerManager;
+    expect(cm.className).toBe("spire-federation");
+    expect(cm.identities.clusterSPIFFEIDs.default).toEqual({
+      enabled: true,
+      fallback: true,
+      spiffeIDTemplate:
+        "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
     });
-    const values = (find(run, RELEASE, "spire-release").rawInputs as any).values;
-    expect(values["spire-server"].controllerManager.className).toBe(
-      byName["spire-federation-spire-id-payments-api"].spec.className,
-    );
   });
 
   it("outputs the trust domain, issuer, JWKS URI, root PEM and workload IDs", () => {
@@ -257,6 +224,24 @@ describe("prod stack (existing ClusterIssuer)", () => {
     expect(values["spire-server"].replicaCount).toBe(3);
   });
 
+  it("registers a ClusterSPIFFEID only for the custom path, by labels, after the release", () => {
+    const id = find(run, CSID, "batch-reports");
+    expect(id.rawInputs).toEqual({
+      apiVersion: "spire.spiffe.io/v1alpha1",
+      kind: "ClusterSPIFFEID",
+      metadata: { name: "spire-federation-batch-reports" },
+      spec: {
+        className: "spire-federation",
+        hint: "batch-reports",
+        spiffeIDTemplate: "spiffe://prod.spiffe.example.com/workloads/batch-reports",
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "reporting" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "batch-reports" } },
+        workloadSelectorTemplates: ["k8s:ns:reporting", "k8s:sa:default"],
+      },
+    });
+    expect(waitsOn(run, id.name, "spire-federation-spire-release")).toBe(true);
+  });
+
   it("keeps the datastore password secret in the release inputs", () => {
     const spire = find(run, RELEASE, "spire-release");
     expect((spire.inputs as any).values["spire-server"].dataStore.sql.password).toBe("[secret]");
@@ -272,7 +257,7 @@ describe("prod stack (existing ClusterIssuer)", () => {
       ledger: "spiffe://prod.spiffe.example.com/ns/finance/sa/ledger",
       "batch-reports": "spiffe://prod.spiffe.example.com/workloads/batch-reports",
     });
-    expect(all(run, CSID)).toHaveLength(4);
+    expect(all(run, CSID).map((r) => r.name)).toEqual(["spire-federation-spire-id-batch-reports"]);
     expect(new X509Certificate(run.outputs.rootCaPem as string).subject).toContain(
       "Example Corp SPIFFE Root CA",
     );

@@ -11,10 +11,23 @@ import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Issue
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig, type StackModel } from "../components/config";
-import { clusterSpiffeIdSpec, spireValues, type SpireValuesArgs } from "../components/spire";
+import {
+  clusterSpiffeIdSpec,
+  DEFAULT_SPIFFE_ID_TEMPLATE,
+  spireValues,
+  type SpireValuesArgs,
+} from "../components/spire";
 import { spireValuesArgs } from "../components/stack";
 import { loadStackConfig } from "../tools/stack-config";
-import { all, chartValueKeys, find, ROOT, runStackFile } from "./helpers";
+import {
+  all,
+  chartDefaults,
+  chartValueKeys,
+  find,
+  ROOT,
+  runStackFile,
+  SPIRE_CONTRACTS,
+} from "./helpers";
 
 function modelOf(stack: string): StackModel {
   const { config, secretKeys } = loadStackConfig(ROOT, stack);
@@ -99,6 +112,37 @@ describe("spire chart values", () => {
     expect(checkKeys(spireValues(args()))).toEqual([]);
   });
 
+  it("the chart's default ClusterSPIFFEID is on, a fallback, with the template we pin", () => {
+    const chart = chartDefaults();
+    const id = "spire-server.controllerManager.identities.clusterSPIFFEIDs.default";
+    // The chart's own defaults (pinned 0.30.0): enabled, fallback, /ns/<ns>/sa/<sa>.
+    expect(chart.get(`${id}.enabled`)).toBe("True");
+    expect(chart.get(`${id}.fallback`)).toBe("True");
+    const template = chart.get(`${id}.spiffeIDTemplate`)!;
+    expect(template.endsWith("...")).toBe(true);
+    expect(DEFAULT_SPIFFE_ID_TEMPLATE.startsWith(template.slice(0, -3))).toBe(true);
+    // Its className is controllerManager.className (controller-manager-cluster-ids.yaml).
+    expect(chart.get("spire-server.controllerManager.className")).toBe("");
+    // Our values set all three explicitly, and our class.
+    for (const stack of ["dev", "prod"]) {
+      const v = spireValues(valuesArgs(modelOf(stack))) as any;
+      expect(v["spire-server"].controllerManager).toEqual({
+        enabled: true,
+        className: "spire-federation",
+        identities: {
+          clusterSPIFFEIDs: {
+            default: {
+              enabled: true,
+              fallback: true,
+              spiffeIDTemplate:
+                "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
+            },
+          },
+        },
+      });
+    }
+  });
+
   it("the key check catches a misspelt key and a wrong type", () => {
     const values = spireValues(valuesArgs(modelOf("dev")));
     (values["spire-server"] as Record<string, unknown>).caTtl = "24h";
@@ -162,7 +206,7 @@ describe("spire chart values", () => {
       },
     });
     expect(() => issuer.validate()).not.toThrow();
-    expect(acme.server).toBe("https://acme-staging-v02.api.letsencrypt.org/directory");
+    expect(acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
     const broken = new Issuer({
       ...issuer.toJSON(),
       spec: { acme: { ...acme, solvers: [{ http01: { ingress: { ingressClassName: 42 } } }] } },
@@ -173,7 +217,7 @@ describe("spire chart values", () => {
 
 /** Compiles a CRD's openAPIV3Schema, rejecting unknown fields (the API server would prune them). */
 function crdValidator(file: string) {
-  const crd = parse(readFileSync(path.resolve(ROOT, "..", "shared", "reference", file), "utf8"));
+  const crd = parse(readFileSync(path.join(SPIRE_CONTRACTS, file), "utf8"));
   const strict = (s: any): any => {
     if (Array.isArray(s)) return s.map(strict);
     if (s && typeof s === "object") {
@@ -202,7 +246,8 @@ describe("emitted objects against their schemas", () => {
     for (const stack of ["dev", "prod"]) {
       const run = await runStackFile(stack);
       const ids = all(run, "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID");
-      expect(ids.length).toBe(stack === "dev" ? 2 : 4);
+      // only prod's batch-reports has a custom path; the others have the chart's default ID
+      expect(ids.length).toBe(stack === "dev" ? 0 : 1);
       for (const r of ids) {
         const ok = validate(r.rawInputs);
         expect(validate.errors ?? [], `${r.name}`).toEqual([]);

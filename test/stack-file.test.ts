@@ -94,7 +94,11 @@ describe("stack file syntax", () => {
   });
 
   it("an empty config mapping is no error (the program reports the missing keys)", () => {
-    expect(stackConfigFromYaml("config:\n")).toEqual({ config: {}, secretKeys: [] });
+    expect(stackConfigFromYaml("config:\n")).toEqual({
+      config: {},
+      secretKeys: [],
+      secretPaths: [],
+    });
   });
 });
 

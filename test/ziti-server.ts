@@ -1,44 +1,199 @@
 /**
- * A local OpenZiti Edge Management API on 127.0.0.1 for the provider tests, following the
- * openziti/edge-api documents: `/edge/management/v1` paths, password authentication issuing a
- * `zt-session` token, envelopes `{data, meta}` and `{error: {code, message}, meta}`, 201 on create
- * with `{data: {id, _links}}`, 404 NOT_FOUND, 401 UNAUTHORIZED, 400 COULD_NOT_VALIDATE for
- * missing required fields, and CA verification that checks the CN against the verification token
- * and the signature against the CA's certificate.
+ * A local OpenZiti Edge Management API on 127.0.0.1 for the provider tests, held to the
+ * published contract (test/contracts/openziti: edge-api `management.yml`, carried subset):
+ *
+ * - routing, path and query parameters, consumed media types and request bodies come from the
+ *   spec; a body that fails its definition is the controller's 400 COULD_NOT_VALIDATE with the
+ *   field in `error.cause` (closed: an unknown field is refused too, see contract.ts);
+ * - every response is shaped as the spec's envelopes (`{data, meta}`, `apiErrorEnvelope`,
+ *   `createEnvelope`, `empty`) and *checked* against the spec's response schema before it is
+ *   sent: a mismatch is recorded in {@link ZitiTestController.violations}, which the tests
+ *   require to stay empty (so the double cannot drift from the contract);
+ * - behaviour follows the controller (openziti/ziti): identities are created with type
+ *   `Default` and read with `type` as an entity reference and `typeId` the string
+ *   (identity_api_model.go); names are unique per entity type, as are a signer's issuer and an
+ *   identity's externalId, a duplicate being 400 COULD_NOT_VALIDATE with the boltz message
+ *   (base_router.go, responder.go); `POST /cas/{id}/verify` follows ca_router.go: 409
+ *   CA_ALREADY_VERIFIED once verified, INVALID_COMMON_NAME, CERTIFICATE_FAILED_VALIDATION
+ *   (signature, issuer and validity period); lists take ZitiQL `filter` equality terms joined
+ *   by `and` (`name="x"`), anything else being 400 INVALID_FILTER; a body of the wrong media
+ *   type reaches go-openapi's 415, which the controller's ServeError turns into 500 UNHANDLED.
+ *
+ * {@link ZitiTestController.handle} is the whole API as one function of a request, so the same
+ * controller runs behind its own HTTPS server ({@link ZitiTestController.start}) or as the
+ * handler of test/support/fault-server.ts, whose faults then spoil its real answers (a lost
+ * response after a create has really created the entity).
  */
-import { randomUUID, X509Certificate, createHash } from "node:crypto";
+import { createHash, randomUUID, X509Certificate } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import { createServer, type Server } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  bodyProblems,
+  findOperation,
+  queryProblems,
+  responseProblems,
+  ZITI_SPEC,
+  type ZitiFieldProblem,
+  type ZitiOperation,
+} from "./contracts/openziti/contract";
 
-type Entity = Record<string, unknown> & { id: string };
+/** A request as the server saw it (the fault server's RecordedRequest). */
+export interface ZitiRequest {
+  /** HTTP method. */
+  method: string;
+  /** Path and query. */
+  path: string;
+  /** Headers, names in lower case. */
+  headers: IncomingHttpHeaders;
+  /** The body as text. */
+  body: string;
+}
 
-const REQUIRED: Record<string, string[]> = {
-  cas: [
-    "name",
-    "certPem",
-    "isAutoCaEnrollmentEnabled",
-    "isOttCaEnrollmentEnabled",
-    "isAuthEnabled",
-    "identityRoles",
-  ],
-  identities: ["name", "type", "isAdmin"],
-  "external-jwt-signers": ["name", "enabled", "issuer", "audience"],
-  "auth-policies": ["name", "primary", "secondary"],
+/** An answer (the fault server's Reply). */
+export interface ZitiReply {
+  /** HTTP status. */
+  status: number;
+  /** Response headers. */
+  headers: Record<string, string>;
+  /** The body. */
+  body: string;
+}
+
+/** An external JWT signer body as the component sends it, for tests. */
+export const SIGNER_BODY = {
+  name: "spire-jwt",
+  enabled: true,
+  issuer: "https://oidc.example.com",
+  audience: "openziti",
+  jwksEndpoint: "https://oidc.example.com/keys",
+  claimsProperty: "sub",
+  useExternalId: true,
 };
 
-const META = { apiVersion: "0.0.1", apiEnrollmentVersion: "0.0.1" };
+/** A stored entity: the fields the controller keeps (not the wire shape). */
+export type StoredEntity = Record<string, unknown> & { id: string };
+
+/** The collections this double serves, as in the API paths. */
+export type ZitiCollection = "cas" | "identities" | "external-jwt-signers" | "auth-policies";
+
+/** Statuses the controller answers that its spec does not list (each with its source). */
+export const UNDOCUMENTED_STATUSES = [
+  // controller/internal/routes/ca_router.go: apierror.NewCaAlreadyVerified() (409)
+  "POST /cas/{id}/verify 409",
+  // go-openapi 415 through controller/env/helpers.go ServeError: errorz.NewUnhandled (500)
+  "POST /cas/{id}/verify 500",
+];
+
+const META = { apiVersion: ZITI_SPEC.info.version, apiEnrollmentVersion: "0.0.1" };
+const BASE = ZITI_SPEC.basePath;
+
+/** Store names in the controller's unique-index messages (controller/db/base_entity.go). */
+const STORE_NAMES: Record<ZitiCollection, string> = {
+  cas: "cas",
+  identities: "identities",
+  "external-jwt-signers": "externalJwtSigners",
+  "auth-policies": "authPolicies",
+};
+
+/** Unique fields per collection (controller/db/*_store.go); nullable ones allow many nulls. */
+const UNIQUE: Record<ZitiCollection, string[]> = {
+  cas: ["name"],
+  identities: ["name", "externalId"],
+  "external-jwt-signers": ["name", "issuer"],
+  "auth-policies": ["name"],
+};
+
+const COLLECTIONS: Record<string, ZitiCollection> = {
+  Ca: "cas",
+  Identity: "identities",
+  ExternalJwtSigner: "external-jwt-signers",
+  ExternalJwtSigners: "external-jwt-signers",
+  AuthPolicy: "auth-policies",
+  AuthPolicies: "auth-policies",
+  Cas: "cas",
+  Identities: "identities",
+};
+
+/** The collection of an operation, from its operationId (`createCa`, `listIdentities`, …). */
+function collectionOf(op: ZitiOperation): ZitiCollection | undefined {
+  const noun = op.operationId.replace(/^(list|create|detail|patch|delete|verify)/, "");
+  return COLLECTIONS[noun];
+}
+
+/** An error answer of the controller (thrown inside the double, sent as `apiErrorEnvelope`). */
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+const NOT_FOUND = () =>
+  new ApiError(404, "NOT_FOUND", "The resource requested was not found or is no longer available");
+const COULD_NOT_VALIDATE = (p: ZitiFieldProblem) =>
+  new ApiError(
+    400,
+    "COULD_NOT_VALIDATE",
+    "The supplied request contains an invalid document or no valid accept content were available, see cause",
+    { field: p.field, reason: p.reason, value: p.value },
+  );
+
+/** A ZitiQL term: `field = "string"`, `field = true|false`, `field = null`. */
+interface FilterTerm {
+  field: string;
+  value: string | boolean | null;
+  negate: boolean;
+}
+
+/** Parses the ZitiQL subset the double supports; undefined when the filter is not in it. */
+export function parseFilter(filter: string): FilterTerm[] | undefined {
+  const term =
+    /^\s*([A-Za-z][A-Za-z_]*(?:\.[A-Za-z][A-Za-z_-]*)*)\s*(!?=)\s*("(?:\\["\\fnrt]|[^"\\\u0000-\u001f])*"|true|false|null)\s*/i;
+  const terms: FilterTerm[] = [];
+  let rest = filter;
+  for (;;) {
+    const m = term.exec(rest);
+    if (!m) return undefined;
+    const raw = m[3];
+    const value = raw.startsWith('"')
+      ? raw
+          .slice(1, -1)
+          .replace(
+            /\\(["\\fnrt])/g,
+            (_x, c: string) => ({ f: "\f", n: "\n", r: "\r", t: "\t" })[c] ?? c,
+          )
+      : raw.toLowerCase() === "null"
+        ? null
+        : raw.toLowerCase() === "true";
+    terms.push({ field: m[1], value, negate: m[2] === "!=" });
+    rest = rest.slice(m[0].length);
+    if (rest === "") return terms;
+    const and = /^and\s+/i.exec(rest);
+    if (!and) return undefined;
+    rest = rest.slice(and[0].length);
+  }
+}
 
 /** The fake controller. */
 export class ZitiTestController {
-  readonly store: Record<string, Map<string, Entity>> = {
+  /** Stored entities by collection and id. */
+  readonly store: Record<ZitiCollection, Map<string, StoredEntity>> = {
     cas: new Map(),
     identities: new Map(),
     "external-jwt-signers": new Map(),
     "auth-policies": new Map(),
   };
-  /** Every request: method and path (no bodies: they may hold the password). */
+  /** Every request: method and path with query (no bodies: they may hold the password). */
   readonly log: string[] = [];
+  /** Every answered operation: `METHOD template status`, e.g. `POST /cas 201`. */
+  readonly answered: string[] = [];
+  /** Responses that did not match the spec's response schema (must stay empty). */
+  readonly violations: string[] = [];
   private readonly sessions = new Set<string>();
   private server?: Server;
   url = "";
@@ -46,20 +201,67 @@ export class ZitiTestController {
   constructor(
     private readonly creds: { keyPem: string; certPem: string },
     private readonly user = { username: "admin", password: "s3cret-admin-pw" },
-  ) {}
+  ) {
+    const now = new Date().toISOString();
+    // What every controller has from its first start: the default auth policy and the admin.
+    this.store["auth-policies"].set("default", {
+      id: "default",
+      createdAt: now,
+      updatedAt: now,
+      tags: {},
+      name: "Default",
+      primary: {
+        cert: { allowed: true, allowExpiredCerts: true },
+        extJwt: { allowed: true, allowedSigners: [] },
+        updb: {
+          allowed: true,
+          minPasswordLength: 5,
+          requireSpecialChar: false,
+          requireNumberChar: false,
+          requireMixedCase: false,
+          maxAttempts: 5,
+          lockoutDurationMinutes: 0,
+        },
+      },
+      secondary: { requireTotp: false, requireExtJwtSigner: null },
+    });
+    this.store.identities.set("default-admin", {
+      id: "default-admin",
+      createdAt: now,
+      updatedAt: now,
+      tags: {},
+      name: "Default Admin",
+      typeId: "Default",
+      isAdmin: true,
+      isDefaultAdmin: true,
+      roleAttributes: [],
+      authPolicyId: "default",
+      externalId: null,
+    });
+  }
 
+  /** Serves {@link handle} over HTTPS on 127.0.0.1 (a free port); sets {@link url}. */
   async start(): Promise<void> {
     this.server = createServer({ key: this.creds.keyPem, cert: this.creds.certPem }, (req, res) => {
       let body = "";
       req.setEncoding("utf8");
       req.on("data", (c: string) => (body += c));
-      req.on("end", () => this.handle(req, body, res));
+      req.on("end", () => {
+        const reply = this.handle({
+          method: req.method ?? "",
+          path: req.url ?? "/",
+          headers: req.headers,
+          body,
+        });
+        res.writeHead(reply.status, reply.headers).end(reply.body);
+      });
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", () => r()));
     this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   stop(): Promise<void> {
+    this.server!.closeAllConnections();
     return new Promise((r) => this.server!.close(() => r()));
   }
 
@@ -68,184 +270,425 @@ export class ZitiTestController {
     this.sessions.clear();
   }
 
-  private send(res: ServerResponse, status: number, payload: unknown): void {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(payload));
-  }
-
-  private error(res: ServerResponse, status: number, code: string, message: string): void {
-    this.send(res, status, { error: { code, message, requestId: randomUUID() }, meta: META });
-  }
-
-  private handle(req: IncomingMessage, raw: string, res: ServerResponse): void {
-    const url = new URL(req.url ?? "/", "https://x");
-    const path = url.pathname;
-    this.log.push(`${req.method} ${path}${url.search}`);
-    const base = "/edge/management/v1";
-    if (!path.startsWith(base))
-      return this.error(
-        res,
-        404,
-        "NOT_FOUND",
-        "The resource requested was not found or is no longer available",
-      );
-    const rest = path.slice(base.length).split("/").filter(Boolean);
-
-    if (req.method === "POST" && rest[0] === "authenticate") {
-      if (url.searchParams.get("method") !== "password")
-        return this.error(res, 400, "INVALID_AUTH_METHOD", "unsupported method");
-      const b = JSON.parse(raw || "{}") as { username?: string; password?: string };
-      if (b.username !== this.user.username || b.password !== this.user.password) {
-        return this.error(res, 401, "INVALID_AUTH", "The authentication request failed");
-      }
-      const token = randomUUID();
-      this.sessions.add(token);
-      return this.send(res, 200, {
-        data: { id: randomUUID(), token, expiresAt: new Date(Date.now() + 1800_000).toISOString() },
-        meta: META,
-      });
-    }
-
-    const token = req.headers["zt-session"];
-    if (typeof token !== "string" || !this.sessions.has(token)) {
-      return this.error(
-        res,
-        401,
-        "UNAUTHORIZED",
-        "The request could not be completed. The session is not authorized or the credentials are invalid",
+  /** The API: one request in, one answer out (checked against the spec, see the module doc). */
+  handle(req: ZitiRequest): ZitiReply {
+    const url = new URL(req.path, "https://controller.invalid");
+    this.log.push(`${req.method} ${url.pathname}${url.search}`);
+    if (!url.pathname.startsWith(BASE)) return this.fail(undefined, NOT_FOUND());
+    const found = findOperation(req.method, url.pathname.slice(BASE.length));
+    if ("status" in found) {
+      return this.fail(
+        undefined,
+        found.status === 404
+          ? NOT_FOUND()
+          : new ApiError(
+              405,
+              "METHOD_NOT_ALLOWED",
+              "The resource requested does not support this HTTP verb",
+            ),
       );
     }
-    const [collection, id, action] = rest;
-    const store = this.store[collection];
-    if (!store)
-      return this.error(
-        res,
-        404,
-        "NOT_FOUND",
-        "The resource requested was not found or is no longer available",
-      );
-
-    if (req.method === "POST" && id === undefined) return this.create(collection, store, raw, res);
-    if (req.method === "GET" && id === undefined) {
-      const data = [...store.values()];
-      return this.send(res, 200, {
-        data,
-        meta: { ...META, pagination: { limit: 10, offset: 0, totalCount: data.length } },
-      });
-    }
-    const entity = id === undefined ? undefined : store.get(id);
-    if (!entity)
-      return this.error(
-        res,
-        404,
-        "NOT_FOUND",
-        "The resource requested was not found or is no longer available",
-      );
-    if (req.method === "POST" && collection === "cas" && action === "verify")
-      return this.verify(entity, raw, req, res);
-    if (req.method === "GET") return this.send(res, 200, { data: entity, meta: META });
-    if (req.method === "PATCH") {
-      Object.assign(entity, JSON.parse(raw || "{}"));
-      return this.send(res, 200, { data: {}, meta: META });
-    }
-    if (req.method === "DELETE") {
-      store.delete(entity.id);
-      return this.send(res, 200, { data: {}, meta: META });
-    }
-    return this.error(res, 405, "METHOD_NOT_ALLOWED", "method not allowed");
-  }
-
-  private create(
-    collection: string,
-    store: Map<string, Entity>,
-    raw: string,
-    res: ServerResponse,
-  ): void {
-    let body: Record<string, unknown>;
+    const { op, pathParams } = found;
     try {
-      body = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      return this.error(
-        res,
-        400,
-        "COULD_NOT_PARSE_BODY",
-        "The body of the request could not be parsed",
-      );
+      if (op.secured) {
+        const token = req.headers["zt-session"];
+        if (typeof token !== "string" || !this.sessions.has(token)) {
+          throw new ApiError(
+            401,
+            "UNAUTHORIZED",
+            "The request could not be completed. The session is not authorized or the credentials are invalid",
+          );
+        }
+      }
+      const queryProblem = queryProblems(op, url.searchParams)[0];
+      if (queryProblem) throw COULD_NOT_VALIDATE(queryProblem);
+      const body = this.body(op, req);
+      const result = this.dispatch(op, pathParams[0], body, url.searchParams);
+      return this.reply(op, result.status, result.payload, result.headers);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      return this.fail(op, e);
     }
-    const missing = REQUIRED[collection].filter((k) => body[k] === undefined);
-    if (missing.length > 0)
-      return this.error(res, 400, "COULD_NOT_VALIDATE", `(root): ${missing[0]} is required`);
-    const id = randomUUID().slice(0, 10);
-    const entity: Entity = { ...body, id };
+  }
+
+  /** The wire shape of a stored entity (the spec's `*Detail`). */
+  detail(collection: ZitiCollection, e: StoredEntity): Record<string, unknown> {
+    const base = {
+      id: e.id,
+      createdAt: e.createdAt,
+      updatedAt: e.updatedAt,
+      _links: { self: { href: `./${collection}/${e.id}` } },
+      tags: e.tags ?? {},
+    };
+    if (collection === "cas") {
+      const out: Record<string, unknown> = {
+        ...base,
+        name: e.name,
+        certPem: e.certPem,
+        fingerprint: e.fingerprint,
+        isVerified: e.isVerified,
+        verificationToken: e.verificationToken,
+        isAutoCaEnrollmentEnabled: e.isAutoCaEnrollmentEnabled,
+        isOttCaEnrollmentEnabled: e.isOttCaEnrollmentEnabled,
+        isAuthEnabled: e.isAuthEnabled,
+        identityRoles: e.identityRoles,
+        identityNameFormat: e.identityNameFormat,
+      };
+      if (e.externalIdClaim) out.externalIdClaim = e.externalIdClaim;
+      return out;
+    }
+    if (collection === "identities") {
+      const policy = this.store["auth-policies"].get(String(e.authPolicyId));
+      return {
+        ...base,
+        name: e.name,
+        type: {
+          _links: { self: { href: `./identity-types/${String(e.typeId)}` } },
+          entity: "identity-types",
+          id: e.typeId,
+          name: e.typeId,
+        },
+        typeId: e.typeId,
+        isAdmin: e.isAdmin,
+        isDefaultAdmin: e.isDefaultAdmin ?? false,
+        authenticators: {},
+        enrollment: {},
+        envInfo: {},
+        sdkInfo: {},
+        roleAttributes: e.roleAttributes ?? [],
+        hasEdgeRouterConnection: false,
+        edgeRouterConnectionStatus: "offline",
+        hasApiSession: false,
+        isMfaEnabled: false,
+        serviceHostingPrecedences: {},
+        serviceHostingCosts: {},
+        defaultHostingCost: 0,
+        defaultHostingPrecedence: "default",
+        appData: {},
+        authPolicyId: e.authPolicyId,
+        authPolicy: policy && {
+          _links: { self: { href: `./auth-policies/${policy.id}` } },
+          entity: "auth-policies",
+          id: policy.id,
+          name: policy.name,
+        },
+        externalId: e.externalId ?? null,
+        disabled: false,
+        permissions: [],
+      };
+    }
+    if (collection === "external-jwt-signers") {
+      return {
+        ...base,
+        name: e.name,
+        enabled: e.enabled,
+        issuer: e.issuer,
+        audience: e.audience,
+        certPem: e.certPem ?? null,
+        jwksEndpoint: e.jwksEndpoint ?? null,
+        fingerprint: "",
+        commonName: "",
+        notAfter: "0001-01-01T00:00:00.000Z",
+        notBefore: "0001-01-01T00:00:00.000Z",
+        externalAuthUrl: e.externalAuthUrl ?? "",
+        claimsProperty: e.claimsProperty ?? "sub",
+        useExternalId: e.useExternalId ?? false,
+        kid: e.kid ?? "",
+        clientId: e.clientId ?? "",
+        scopes: e.scopes ?? [],
+        targetToken: e.targetToken ?? "ACCESS",
+      };
+    }
+    return { ...base, name: e.name, primary: e.primary, secondary: e.secondary };
+  }
+
+  private reply(
+    op: ZitiOperation | undefined,
+    status: number,
+    payload: unknown,
+    headers: Record<string, string> = {},
+  ): ZitiReply {
+    if (op) {
+      this.answered.push(`${op.method} ${op.template} ${status}`);
+      this.violations.push(...responseProblems(op, status, payload, UNDOCUMENTED_STATUSES));
+    }
+    return {
+      status,
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(payload),
+    };
+  }
+
+  private fail(op: ZitiOperation | undefined, e: ApiError): ZitiReply {
+    const error: Record<string, unknown> = {
+      code: e.code,
+      message: e.message,
+      requestId: randomUUID(),
+    };
+    if (e.details) error.cause = e.details;
+    return this.reply(op, e.status, { error, meta: META });
+  }
+
+  /** The request body: media type and syntax checked, validated against the definition. */
+  private body(op: ZitiOperation, req: ZitiRequest): unknown {
+    if (op.method === "GET" || op.method === "DELETE") return undefined;
+    const type = String(req.headers["content-type"] ?? "")
+      .split(";")[0]
+      .trim();
+    if (!op.consumes.includes(type)) {
+      throw new ApiError(500, "UNHANDLED", "An unhandled error occurred");
+    }
+    let body: unknown = req.body;
+    if (type === "application/json") {
+      try {
+        body = JSON.parse(req.body);
+      } catch {
+        throw new ApiError(
+          400,
+          "COULD_NOT_PARSE_BODY",
+          "The body of the request could not be parsed",
+        );
+      }
+    }
+    const problem = bodyProblems(op, body)[0];
+    if (problem) throw COULD_NOT_VALIDATE(problem);
+    return body;
+  }
+
+  private dispatch(
+    op: ZitiOperation,
+    id: string | undefined,
+    body: unknown,
+    query: URLSearchParams,
+  ): { status: number; payload: unknown; headers?: Record<string, string> } {
+    if (op.operationId === "authenticate") return this.authenticate(body, query);
+    const collection = collectionOf(op);
+    if (!collection) throw new Error(`ziti-server: no handler for ${op.operationId}`);
+    const store = this.store[collection];
+    if (op.method === "GET" && id === undefined) return this.list(collection, query);
+    if (op.method === "POST" && id === undefined) {
+      return this.create(collection, body as Record<string, unknown>);
+    }
+    const entity = store.get(id ?? "");
+    if (!entity) throw NOT_FOUND();
+    if (op.operationId === "verifyCa") return this.verify(entity, String(body));
+    if (op.method === "GET") {
+      return { status: 200, payload: { data: this.detail(collection, entity), meta: {} } };
+    }
+    if (op.method === "PATCH") {
+      const patch = body as Record<string, unknown>;
+      this.checkUnique(collection, patch, entity.id);
+      const { type, ...rest } = patch;
+      merge(entity, rest);
+      if (collection === "identities" && type !== undefined) entity.typeId = identityTypeId(type);
+      entity.updatedAt = new Date().toISOString();
+      return { status: 200, payload: { data: {}, meta: {} } };
+    }
+    store.delete(entity.id);
+    return { status: 200, payload: { data: {}, meta: {} } };
+  }
+
+  private authenticate(body: unknown, query: URLSearchParams) {
+    const b = body as { username?: string; password?: string };
+    if (
+      query.get("method") !== "password" ||
+      b.username !== this.user.username ||
+      b.password !== this.user.password
+    ) {
+      throw new ApiError(401, "INVALID_AUTH", "The authentication request failed");
+    }
+    const token = randomUUID();
+    this.sessions.add(token);
+    const now = new Date();
+    const data = {
+      id: randomUUID(),
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      _links: { self: { href: "./current-api-session" } },
+      tags: {},
+      token,
+      identity: {
+        _links: { self: { href: "./identities/default-admin" } },
+        entity: "identities",
+        id: "default-admin",
+        name: "Default Admin",
+      },
+      identityId: "default-admin",
+      authenticatorId: "default-admin-updb",
+      configTypes: [],
+      ipAddress: "127.0.0.1",
+      authQueries: [],
+      cachedUpdatedAt: now.toISOString(),
+      isMfaRequired: false,
+      isMfaComplete: false,
+      isCertExtendable: false,
+      expiresAt: new Date(now.getTime() + 1800_000).toISOString(),
+      expirationSeconds: 1800,
+    };
+    return { status: 200, payload: { data, meta: {} }, headers: { "zt-session": token } };
+  }
+
+  private list(collection: ZitiCollection, query: URLSearchParams) {
+    const filter = query.get("filter");
+    const terms = filter === null || filter.trim() === "" ? [] : parseFilter(filter);
+    if (terms === undefined) {
+      throw new ApiError(400, "INVALID_FILTER", "The filter query supplied is invalid");
+    }
+    const limit = Number(query.get("limit") ?? 10);
+    const offset = Number(query.get("offset") ?? 0);
+    const all = [...this.store[collection].values()]
+      .map((e) => this.detail(collection, e))
+      .filter((d) =>
+        terms.every((t) => {
+          const v = t.field
+            .split(".")
+            .reduce<unknown>(
+              (o, k) =>
+                o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined,
+              d,
+            );
+          return ((v ?? null) === t.value) !== t.negate;
+        }),
+      );
+    return {
+      status: 200,
+      payload: {
+        data: all.slice(offset, offset + limit),
+        meta: { pagination: { limit, offset, totalCount: all.length }, filterableFields: [] },
+      },
+    };
+  }
+
+  /** A duplicate in a unique index, as the controller reports it. */
+  private checkUnique(collection: ZitiCollection, body: Record<string, unknown>, self?: string) {
+    for (const field of UNIQUE[collection]) {
+      const v = body[field];
+      if (typeof v !== "string") continue;
+      for (const other of this.store[collection].values()) {
+        if (other.id !== self && other[field] === v) {
+          throw COULD_NOT_VALIDATE({
+            field,
+            reason: `duplicate value '${v}' in unique index on ${STORE_NAMES[collection]} store`,
+            value: v,
+          });
+        }
+      }
+    }
+  }
+
+  private create(collection: ZitiCollection, body: Record<string, unknown>) {
+    this.checkUnique(collection, body);
+    const now = new Date().toISOString();
+    const id = randomUUID().replace(/-/g, "").slice(0, 10);
+    const entity: StoredEntity = { ...structuredClone(body), id, createdAt: now, updatedAt: now };
     if (collection === "cas") {
       let cert: X509Certificate;
       try {
         cert = new X509Certificate(String(body.certPem));
       } catch {
-        return this.error(res, 400, "COULD_NOT_VALIDATE", "certPem: could not parse PEM");
+        throw COULD_NOT_VALIDATE({
+          field: "certPem",
+          reason: "could not parse PEM",
+          value: String(body.certPem).slice(0, 64),
+        });
       }
-      const claim = body.externalIdClaim as Record<string, unknown> | undefined;
-      if (
-        claim &&
-        claim.location === "SAN_URI" &&
-        !["ALL", "SCHEME"].includes(String(claim.matcher))
-      ) {
-        return this.error(
-          res,
-          400,
-          "COULD_NOT_VALIDATE",
-          "externalIdClaim.matcher: SAN_URI supports ALL or SCHEME",
-        );
+      if (!cert.ca) {
+        throw new ApiError(400, "CERTIFICATE_IS_NOT_CA", "Leading certificate is not a CA");
       }
       Object.assign(entity, {
         isVerified: false,
-        verificationToken: randomUUID().replace(/-/g, "").slice(0, 20),
+        verificationToken: randomUUID(),
         fingerprint: createHash("sha1").update(cert.raw).digest("hex"),
-        identityNameFormat: "[caName] - [commonName]",
+        identityNameFormat: body.identityNameFormat ?? "[caName]-[commonName]",
       });
     }
-    if (collection === "external-jwt-signers") {
-      for (const other of store.values()) {
-        if (other.issuer === body.issuer)
-          return this.error(res, 400, "COULD_NOT_VALIDATE", "issuer: must be unique");
-      }
+    if (collection === "identities") {
+      // MapCreateIdentityToModel: every identity made through the API is of type Default.
+      delete entity.type;
+      entity.typeId = "Default";
+      entity.isDefaultAdmin = false;
+      entity.authPolicyId = body.authPolicyId ?? "default";
     }
-    store.set(id, entity);
-    this.send(res, 201, {
-      data: { id, _links: { self: { href: `./${collection}/${id}` } } },
-      meta: META,
-    });
+    this.store[collection].set(id, entity);
+    return {
+      status: 201,
+      payload: { data: { id, _links: { self: { href: `./${collection}/${id}` } } }, meta: {} },
+    };
   }
 
-  private verify(ca: Entity, raw: string, req: IncomingMessage, res: ServerResponse): void {
-    if (!String(req.headers["content-type"]).startsWith("text/plain")) {
-      return this.error(res, 415, "UNSUPPORTED_MEDIA_TYPE", "verify takes text/plain");
+  private verify(ca: StoredEntity, pem: string) {
+    if (ca.isVerified === true) {
+      throw new ApiError(409, "CA_ALREADY_VERIFIED", "CA has already been verified");
+    }
+    const block = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem);
+    if (!block) {
+      throw new ApiError(
+        400,
+        "COULD_NOT_PARSE_BODY",
+        "The body of the request could not be parsed",
+      );
+    }
+    if (block[1] !== "CERTIFICATE") {
+      throw new ApiError(400, "EXPECTED_PEM_CERTIFICATE", "expected PEM block type 'CERTIFICATE'");
     }
     let leaf: X509Certificate;
     try {
-      leaf = new X509Certificate(raw);
+      leaf = new X509Certificate(pem);
     } catch {
-      return this.error(res, 400, "CA_VERIFICATION_FAILED", "could not parse the certificate");
-    }
-    const caCert = new X509Certificate(String(ca.certPem));
-    const cn = /CN=([^\n,]+)/.exec(leaf.subject)?.[1];
-    if (cn !== ca.verificationToken) {
-      return this.error(
-        res,
+      throw new ApiError(
         400,
-        "CA_VERIFICATION_FAILED",
-        "the common name does not match the verification token",
+        "COULD_NOT_PARSE_DER_BLOCK",
+        "The certificate's DER block could not be parsed",
       );
     }
-    if (!leaf.checkIssued(caCert) || !leaf.verify(caCert.publicKey)) {
-      return this.error(
-        res,
+    const cn = /(?:^|\n)CN=([^\n]+)/.exec(leaf.subject)?.[1];
+    if (cn !== ca.verificationToken) {
+      throw new ApiError(
         400,
-        "CA_VERIFICATION_FAILED",
-        "the certificate is not signed by the CA",
+        "INVALID_COMMON_NAME",
+        "The common name of the supplied certificate is invalid",
+      );
+    }
+    const caCert = new X509Certificate(String(ca.certPem));
+    const now = Date.now();
+    if (
+      !leaf.checkIssued(caCert) ||
+      !leaf.verify(caCert.publicKey) ||
+      now < Date.parse(leaf.validFrom) ||
+      now > Date.parse(leaf.validTo)
+    ) {
+      throw new ApiError(
+        400,
+        "CERTIFICATE_FAILED_VALIDATION",
+        "The supplied certificate failed to validate against the CA's certificate chain",
       );
     }
     ca.isVerified = true;
-    this.send(res, 200, { data: {}, meta: META });
+    ca.updatedAt = new Date().toISOString();
+    return { status: 200, payload: { data: {}, meta: {} } };
+  }
+}
+
+/** The type an identity PATCH asks for, as the controller stores it. */
+function identityTypeId(type: unknown): string {
+  return type === "Router" ? "Router" : "Default";
+}
+
+/** PATCH semantics: nested objects merge field by field, anything else replaces. */
+function merge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(patch)) {
+    const t = target[k];
+    if (
+      v !== null &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      t !== null &&
+      typeof t === "object" &&
+      !Array.isArray(t)
+    ) {
+      merge(t as Record<string, unknown>, v as Record<string, unknown>);
+    } else {
+      target[k] = structuredClone(v);
+    }
   }
 }

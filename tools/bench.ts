@@ -101,12 +101,15 @@ const REQUIRED_ORDER: Record<string, string[]> = {
     "kubernetes:helm.sh/v3:Release",
     "kubernetes:core/v1:Secret",
   ],
-  // spire after spire-crds, its upstream issuer and the RBAC to read it
+  // spire after spire-crds and its upstream issuer; Istio's gateway after the ClusterSPIFFEID
+  // of its service account
   "kubernetes:helm.sh/v3:Release": [
     "kubernetes:helm.sh/v3:Release",
     "kubernetes:cert-manager.io/v1:ClusterIssuer",
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID",
   ],
+  // Istio's CRDs come with base; istiod's webhook validates Istio config
+  "kubernetes:security.istio.io/v1:PeerAuthentication": ["kubernetes:helm.sh/v3:Release"],
   // the controller manager's webhook rejects them before the release is ready
   "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID": ["kubernetes:helm.sh/v3:Release"],
   // the gate polls what the release serves; Vault fetches discovery when the backend is written

@@ -47,7 +47,7 @@ export async function planStack(
   stack: string,
   stacksDir: string = path.join(projectRoot(), "stacks"),
 ): Promise<Plan> {
-  const { config, secretKeys } = loadStackConfig(projectRoot(), stack, stacksDir);
+  const { config, secretKeys, secretPaths } = loadStackConfig(projectRoot(), stack, stacksDir);
   // The SDK captures a stack trace for every promise it tracks (debugging aid); at thousands of
   // resources that is half the plan's time. The plan prints no traces (config errors are
   // messages), so it skips them unless PLAN_STACK_TRACES=1.
@@ -55,7 +55,7 @@ export async function planStack(
   if (!process.env.PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
   let run;
   try {
-    run = await runProgram(prepareProgram, {
+    run = await runProgram(() => prepareProgram({ secretPaths }), {
       project: "spire-federation",
       stack,
       config,

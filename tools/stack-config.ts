@@ -1,7 +1,8 @@
 /**
  * Reads `stacks/Pulumi.<stack>.yaml` the way the Pulumi CLI hands config to a program: every
  * value as a string (structured values JSON-encoded), secure values (`{ secure: … }`, at the top
- * or nested) replaced by a placeholder and their top-level key listed as secret.
+ * or nested) replaced by a placeholder and their top-level key listed as secret — and, beyond
+ * what the engine hands a program, the path of each secure value.
  *
  * Like the CLI (Go's yaml.v3), it accepts anchors, aliases and `<<` merge keys, and rejects
  * syntax errors and duplicate keys; it also rejects an empty file. Every such problem is a
@@ -19,6 +20,7 @@ import {
   visit,
   type Document,
 } from "yaml";
+import { pulumiConfigPath } from "../components/config-fields";
 
 /** Placeholder that stands in for a secure value the offline plan cannot decrypt. */
 export const SECRET_PLACEHOLDER = "offline-plan-placeholder-secret";
@@ -29,6 +31,11 @@ export interface LoadedStackConfig {
   config: Record<string, string>;
   /** Keys whose values are (or contain) secure values. */
   secretKeys: string[];
+  /**
+   * Each secure value's full key and path, in `pulumi config set --path` syntax:
+   * `spire-federation:spire.datastore.password` (what the engine does not tell a program).
+   */
+  secretPaths: string[];
 }
 
 /** A stack file that cannot be read or parsed: one line, `<file>:<line>:<col>: <what>`. */
@@ -39,17 +46,19 @@ export class StackFileError extends Error {
   }
 }
 
-function replaceSecure(v: unknown, found: { secure: boolean }): unknown {
+function replaceSecure(v: unknown, found: string[], path: PropertyKey[]): unknown {
   if (Array.isArray(v)) {
-    return v.map((x) => replaceSecure(x, found));
+    return v.map((x, i) => replaceSecure(x, found, [...path, i]));
   }
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
     if (Object.keys(o).length === 1 && typeof o.secure === "string") {
-      found.secure = true;
+      found.push(pulumiConfigPath(path));
       return SECRET_PLACEHOLDER;
     }
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, replaceSecure(x, found)]));
+    return Object.fromEntries(
+      Object.entries(o).map(([k, x]) => [k, replaceSecure(x, found, [...path, k])]),
+    );
   }
   return v;
 }
@@ -166,15 +175,17 @@ export function stackConfigFromYaml(text: string, file = "stack file"): LoadedSt
   const configMap = (js.config ?? {}) as Record<string, unknown>;
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
+  const secretPaths: string[] = [];
   for (const [key, value] of Object.entries(configMap)) {
-    const found = { secure: false };
-    const plain = replaceSecure(value, found);
+    const found: string[] = [];
+    const plain = replaceSecure(value, found, [key]);
     config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
-    if (found.secure) {
+    if (found.length > 0) {
       secretKeys.push(key);
+      secretPaths.push(...found);
     }
   }
-  return { config, secretKeys };
+  return { config, secretKeys, secretPaths };
 }
 
 /** Loads `Pulumi.<stack>.yaml` from a stacks folder (default `<root>/stacks`). */

@@ -92,6 +92,8 @@ export interface BuildContext<B, G> {
     rootPrivateKeyPem?: pulumi.Output<string>;
     /** The SPIRE release: whatever fetches the discovery endpoint waits on it. */
     spireRelease: pulumi.Resource;
+    /** Class of SPIRE's controller manager: a ClusterSPIFFEID a relying party creates carries it. */
+    controllerClassName: string;
   };
 }
 

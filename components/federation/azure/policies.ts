@@ -1,6 +1,7 @@
 /** Entra ID's CrossGuard rules: federated credential claims, limits, and the signing algorithm. */
 import type { PolicyResource, ReportViolation, StackValidationArgs } from "@pulumi/policy";
-import { isSpireRelease, resourcePolicy, spireChartSettings, str } from "../../policy-kit";
+import { jwtAlgorithmPolicy } from "../../core-policies";
+import { resourcePolicy, str } from "../../policy-kit";
 import { parseSpiffeId } from "../../spiffe-id";
 import type { Policy } from "../contract";
 
@@ -88,24 +89,13 @@ export const azurePolicies: Policy[] = [
       }
     },
   },
-  {
+  jwtAlgorithmPolicy({
     name: "entra-needs-rsa-ca-key",
     description:
       "When Entra credentials exist, SPIRE's CA key (which signs JWT-SVIDs) is RSA: Entra accepts RS256 only.",
-    severity: "high",
-    enforcementLevel: "mandatory",
-    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-      if (!args.resources.some((r) => r.type === AZURE_TYPES.fic)) return;
-      for (const r of args.resources) {
-        if (!isSpireRelease(r.type, r.props)) continue;
-        const { caKeyType } = spireChartSettings(r.props);
-        if (!caKeyType.startsWith("rsa-")) {
-          report(
-            `SPIRE's caKeyType is ${caKeyType} but Entra federated credentials exist: Entra accepts RS256 tokens only`,
-            r.urn,
-          );
-        }
-      }
-    },
-  },
+    verifies: (r) => r.type === AZURE_TYPES.fic,
+    verifiers: "Entra federated credentials",
+    algorithms: ["RS256"],
+    reason: "Entra accepts RS256 tokens only",
+  }),
 ];

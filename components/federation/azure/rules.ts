@@ -30,6 +30,11 @@ export function roleDefinitionGuid(role: string): string | undefined {
   return AZURE_BUILTIN_ROLES[role];
 }
 
+/** True for a GUID (subscription, tenant, role definition IDs). */
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
 /** True for an Azure resource ID usable as a role assignment scope. */
 export function isAzureScope(scope: string): boolean {
   return RESOURCE_ID.test(scope);

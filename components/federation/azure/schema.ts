@@ -12,6 +12,7 @@ import {
   ENTRA_MAX_CREDENTIALS_PER_IDENTITY,
   identityNameProblem,
   isAzureScope,
+  isGuid,
   roleDefinitionGuid,
 } from "./rules";
 
@@ -23,7 +24,12 @@ export const azureBlockSchema = z.strictObject({
   location: z
     .string()
     .regex(/^[a-z0-9]+$/, { error: "must be an Azure region such as westeurope" }),
-  audience: z.string().min(1).optional(),
+  audience: z
+    .string()
+    .refine((a) => a === ENTRA_AUDIENCE, {
+      error: `must be ${ENTRA_AUDIENCE}, the audience Entra ID expects in federated tokens: remove the key`,
+    })
+    .optional(),
 });
 
 /** Schema of `workloads[i].azure`. */
@@ -71,13 +77,25 @@ export const AZURE_SUBSCRIPTION_KEY = "azure-native:subscriptionId";
 
 /** Entra's cross-field rules. */
 export function checkAzure(ctx: CheckContext<AzureBlockInput, AzureGrantInput>): void {
-  if (ctx.raw.azure !== undefined && ctx.providerConfig[AZURE_SUBSCRIPTION_KEY] === undefined) {
+  const subscriptionId = ctx.providerConfig[AZURE_SUBSCRIPTION_KEY];
+  if (ctx.raw.azure !== undefined && subscriptionId === undefined) {
     ctx.reportOther(
       AZURE_SUBSCRIPTION_KEY,
       "required when spire-federation:azure is set (pulumi config set azure-native:subscriptionId <id>)",
     );
+  } else if (
+    ctx.raw.azure !== undefined &&
+    subscriptionId !== undefined &&
+    !isGuid(subscriptionId)
+  ) {
+    ctx.reportOther(
+      AZURE_SUBSCRIPTION_KEY,
+      "must be a subscription ID, a GUID such as 3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93 (az account show --query id)",
+    );
   }
   const identityMembers = new Map<string, number>();
+  // Azure resource names are case-insensitive: "Finance" and "finance" are one identity.
+  const identitySpelling = new Map<string, { name: string; index: number }>();
   for (const { index, workload, grant } of ctx.grants) {
     const nameProblem = credentialNameProblem(workload.name);
     if (nameProblem !== undefined) {
@@ -94,6 +112,17 @@ export function checkAzure(ctx: CheckContext<AzureBlockInput, AzureGrantInput>):
       );
     }
     const identity = grant.identity ?? workload.name;
+    const spelling = identitySpelling.get(identity.toLowerCase());
+    if (spelling === undefined) {
+      identitySpelling.set(identity.toLowerCase(), { name: identity, index });
+    } else if (spelling.name !== identity) {
+      ctx.report(
+        grant.identity === undefined
+          ? ["workloads", index, "name"]
+          : ["workloads", index, "azure", "identity"],
+        `names identity "${identity}", which equals "${spelling.name}" (workloads[${spelling.index}]) but for case; Azure resource names are case-insensitive: spell it the same way`,
+      );
+    }
     const members = (identityMembers.get(identity) ?? 0) + 1;
     identityMembers.set(identity, members);
     if (members === ENTRA_MAX_CREDENTIALS_PER_IDENTITY + 1) {

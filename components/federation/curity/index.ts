@@ -2,7 +2,8 @@
 import { defineRelyingParty } from "../contract";
 import { CurityFederation, type CurityLogin } from "./component";
 import { CURITY_TYPES, curityPolicies, jwtVerifier } from "./policies";
-import { SPIRE_JWT_ALGORITHM, usesJwt } from "./rules";
+import { JWT_ALGORITHM } from "../../core-policies";
+import { usesJwt } from "./rules";
 import {
   checkCurity,
   curityBlockSchema,
@@ -62,7 +63,7 @@ export const curity = defineRelyingParty({
         idPrefix: block.idPrefix,
         issuerUrl: core.oidc.issuerUrl,
         jwksUri: core.oidc.jwksUri,
-        jwtAlgorithm: SPIRE_JWT_ALGORITHM[core.spire.caKeyType],
+        jwtAlgorithm: JWT_ALGORITHM[core.spire.caKeyType],
         allowedAlgorithms: block.signatureAlgorithms,
         rootCaPem: trust.rootCertificatePem,
         discoveryCaPem: block.discoveryCaPem,

@@ -13,7 +13,8 @@ import {
   type Props,
 } from "../../policy-kit";
 import type { Policy } from "../contract";
-import { SPIRE_JWT_ALGORITHM, tokenEndpointProblem, trustStorePemProblems } from "./rules";
+import { JWT_ALGORITHM } from "../../core-policies";
+import { tokenEndpointProblem, trustStorePemProblems } from "./rules";
 
 /** Type tokens of Curity resources (the dynamic provider's). */
 export const CURITY_TYPES = {
@@ -119,7 +120,7 @@ export const curityPolicies: Policy[] = [
     enforcementLevel: "mandatory",
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
       const algorithms = spireReleases(args).map(
-        (s) => SPIRE_JWT_ALGORITHM[s.caKeyType as keyof typeof SPIRE_JWT_ALGORITHM],
+        (s) => (JWT_ALGORITHM as Readonly<Record<string, string>>)[s.caKeyType],
       );
       for (const { r, assertion } of jwtClients(args)) {
         const expected = str(assertion.algorithm);

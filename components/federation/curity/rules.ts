@@ -3,7 +3,6 @@
  * component, the provider and the policies.
  */
 import { X509Certificate } from "node:crypto";
-import type { CaKeyType } from "../../model";
 
 /** Where RESTCONF lives below the admin base URL. */
 export const CURITY_RESTCONF_PATH = "/admin/api/restconf/data";
@@ -29,13 +28,6 @@ export const CURITY_SIGNATURE_ALGORITHMS = [
   "ES512",
   "EdDSA",
 ] as const;
-/** The JWS algorithm SPIRE signs JWT-SVIDs with, per CA key type (the chart has no separate key). */
-export const SPIRE_JWT_ALGORITHM: Readonly<Record<CaKeyType, string>> = {
-  "rsa-2048": "RS256",
-  "rsa-4096": "RS256",
-  "ec-p256": "ES256",
-  "ec-p384": "ES384",
-};
 
 /** How a workload authenticates to Curity: a JWT-SVID assertion, its X509-SVID, or either. */
 export type CurityAuth = "jwt" | "x509" | "both";

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ruled, secureString } from "../../config-fields";
+import { acmeStagingHost, holdsStagingRoot, ruled, secureString } from "../../config-fields";
 import type { CheckContext } from "../contract";
 import {
   adminUrlProblem,
@@ -95,7 +95,7 @@ export interface CurityGrant {
   auth: CurityAuth;
 }
 
-/** Curity's cross-field rules. */
+/** Curity's cross-field rules (the password's secrecy is checked by the core, per value). */
 export function checkCurity(ctx: CheckContext<CurityBlockInput, CurityGrantInput>): void {
   const b = ctx.block;
   for (const { index, grant } of ctx.grants) {
@@ -106,25 +106,20 @@ export function checkCurity(ctx: CheckContext<CurityBlockInput, CurityGrantInput
     });
   }
   if (b === undefined) return;
-  if (ctx.secretKeys !== undefined && !ctx.secretKeys.has("curity")) {
-    ctx.report(
-      ["curity", "password"],
-      "must be a secure value (pulumi config set --secret --path curity.password …)",
-    );
-  }
   const jwt = ctx.grants.filter((g) => usesJwt(g.grant.auth ?? "jwt"));
-  if (jwt.length === 0 || b.discoveryCaPem !== undefined) return;
+  if (jwt.length === 0) return;
   const first = `workloads[${jwt[0].index}]`;
   const tls = ctx.core.oidcTls;
-  if (tls?.kind === "spire") {
+  const stagingHost = tls?.kind === "acme" ? acmeStagingHost(tls.server) : undefined;
+  if (tls?.kind === "spire" && b.discoveryCaPem === undefined) {
     ctx.report(
       ["oidc", "tls"],
       `Curity fetches SPIRE's JWKS itself for JWT grants (${first}) and cannot trust SPIRE's own in-cluster certificate: use acme or secretName (with curity.discoveryCaPem for a private CA), or give these workloads curity.auth x509`,
     );
-  } else if (tls?.kind === "acme" && /^https:\/\/acme-staging/.test(tls.server)) {
+  } else if (stagingHost !== undefined && !holdsStagingRoot(b.discoveryCaPem ?? "")) {
     ctx.report(
-      ["curity", "discoveryCaPem"],
-      `required with Let's Encrypt staging certificates: Curity fetches SPIRE's JWKS itself for JWT grants (${first}) and does not trust the staging root: set it to the staging root's PEM, or use the production ACME server`,
+      ["oidc", "tls", "acme", "server"],
+      `is the staging ACME server ${stagingHost}, whose certificates no client trusts; Curity fetches SPIRE's JWKS itself for JWT grants (${first}): set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default), or curity.discoveryCaPem to the staging root (a CA whose subject says STAGING or TEST)`,
     );
   }
 }

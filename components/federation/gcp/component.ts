@@ -13,7 +13,14 @@
  * - X.509 trust store: at most 3 trust anchors and 10 intermediates (one root here; SPIRE's
  *   rotating intermediates are sent by the workload in its chain);
  * - IAM principals are addressed by project number.
+ *
+ * IAM member names: `<component>-<workload>-<project>-<role>` (each slugged, for reading) plus
+ * 8 hex digits of a SHA-256 over the exact (workload, project, role), so that two grants that
+ * slug alike (`svc` in `x-proj-abc` and `svc-x` in `proj-abc`; `roles/a.b` and `roles/a_b`) get
+ * different names; the same tuple twice is a config error. Each member aliases its name from
+ * before the hash (see {@link iamMemberNames}), so existing stacks see no replacement.
  */
+import { createHash } from "node:crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -134,6 +141,16 @@ export function gcpArgsProblems(args: GcpFederationArgs): string[] {
   if (args.oidc && !args.issuerUrl.startsWith("https://")) {
     problems.push("OIDC issuer must be an https:// URL");
   }
+  const tuples = new Set<string>();
+  for (const g of args.grants) {
+    for (const r of g.roles) {
+      const key = JSON.stringify([g.workload, r.project, r.role]);
+      if (tuples.has(key)) {
+        problems.push(`${g.workload} is granted ${r.role} on project ${r.project} twice`);
+      }
+      tuples.add(key);
+    }
+  }
   for (const g of args.grants) {
     if (g.spiffeId.length > GCP_MAX_SUBJECT_LENGTH) {
       problems.push(
@@ -150,6 +167,50 @@ export function gcpArgsProblems(args: GcpFederationArgs): string[] {
 
 function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** The logical name of one IAM member and the name it had before names were made injective. */
+export interface IamMemberName {
+  /** Workload. */
+  workload: string;
+  /** Project of the grant. */
+  project: string;
+  /** Role granted. */
+  role: string;
+  /** `<component>-<workload>-<project>-<role>-<hash>`. */
+  name: string;
+  /**
+   * The earlier, lossy name (`<component>-<workload>-<project>-<role>`), to alias; absent when an
+   * earlier grant of the list already claims it, or it is some member's current name.
+   */
+  alias?: string;
+}
+
+/**
+ * The IAM member names of a component's grants, in order. Distinct (workload, project, role)
+ * tuples get distinct names (the hash covers the exact tuple; the readable part only differs
+ * more often). An earlier name shared by several grants can have been deployed for at most one
+ * of them (the engine refused the duplicate URN); it goes to the first in config order, which is
+ * the deployed one when the new grant was added after it.
+ */
+export function iamMemberNames(component: string, grants: GcpGrantArgs[]): IamMemberName[] {
+  const tuples = grants.flatMap((g) => g.roles.map((r) => ({ workload: g.workload, ...r })));
+  const readable = tuples.map(
+    (t) => `${component}-${t.workload}-${slug(t.project)}-${slug(t.role)}`,
+  );
+  const names = tuples.map((t, i) => {
+    const exact = JSON.stringify([t.workload, t.project, t.role]);
+    return `${readable[i]}-${createHash("sha256").update(exact).digest("hex").slice(0, 8)}`;
+  });
+  const taken = new Set(names);
+  return tuples.map((t, i) => {
+    const out: IamMemberName = { ...t, name: names[i] };
+    if (!taken.has(readable[i])) {
+      out.alias = readable[i];
+      taken.add(readable[i]);
+    }
+    return out;
+  });
 }
 
 /** The pool, its providers and the IAM grants. */
@@ -217,15 +278,22 @@ export class GcpFederation extends pulumi.ComponentResource {
 
     this.members = [];
     this.logins = {};
+    const names = iamMemberNames(name, args.grants);
+    let next = 0;
     for (const g of args.grants) {
       const member = poolPrincipal(args.projectNumber, args.poolId, g.spiffeId);
       for (const r of g.roles) {
+        const n = names[next++];
         this.members.push(
           new gcp.projects.IAMMember(
-            `${name}-${g.workload}-${slug(r.project)}-${slug(r.role)}`,
+            n.name,
             { project: r.project, role: r.role, member },
-            // The principal names the pool: grant only once the pool exists.
-            { parent: this, dependsOn: [this.pool] },
+            {
+              parent: this,
+              // The principal names the pool: grant only once the pool exists.
+              dependsOn: [this.pool],
+              aliases: n.alias === undefined ? [] : [{ name: n.alias }],
+            },
           ),
         );
       }

@@ -1,4 +1,8 @@
-/** Google Cloud's CrossGuard rules: provider attribute mapping and pool-wide grants. */
+/**
+ * Google Cloud's CrossGuard rules: provider attribute mapping, pool-wide grants, and the JWT
+ * signing algorithm the STS accepts.
+ */
+import { jwtAlgorithmPolicy } from "../../core-policies";
 import { obj, resourcePolicy, str, type Props } from "../../policy-kit";
 import type { Policy } from "../contract";
 
@@ -29,8 +33,6 @@ function gcpMembers(props: Props): string[] {
     : [];
   return one ? [one, ...many] : many;
 }
-
-/** The rules. */
 
 /** The rules. */
 export const gcpPolicies: Policy[] = [
@@ -96,5 +98,14 @@ export const gcpPolicies: Policy[] = [
           report(`privileged role ${role} is granted to every identity of the pool (${m})`);
       }
     },
+  }),
+  jwtAlgorithmPolicy({
+    name: "gcp-oidc-jwt-algorithm",
+    description:
+      "When a Google Cloud OIDC provider exists, SPIRE's CA key (which signs JWT-SVIDs) gives RS256 or ES256: the STS accepts no other.",
+    verifies: (r) => r.type === GCP_TYPES.provider && r.props.oidc !== undefined,
+    verifiers: "Google Cloud OIDC providers",
+    algorithms: ["RS256", "ES256"],
+    reason: "Google Cloud's STS accepts RS256 and ES256 tokens only",
   }),
 ];

@@ -8,6 +8,24 @@ export const DEFAULT_GCP_OIDC_PROVIDER_ID = "spire-oidc";
 export const DEFAULT_GCP_X509_PROVIDER_ID = "spire-x509";
 
 const POOL_ID = /^[a-z0-9-]{4,32}$/;
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/** Why a project ID is unusable, or `undefined` (Google's rule for project IDs). */
+export function gcpProjectIdProblem(id: string): string | undefined {
+  return PROJECT_ID.test(id)
+    ? undefined
+    : "must be a project ID: 6–30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen";
+}
+
+/** Why a project number (as config gives it: a string, or a number when unquoted) is unusable. */
+export function gcpProjectNumberProblem(value: string | number): string | undefined {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    return Number.isInteger(value)
+      ? "is an unquoted number past 2^53 that lost digits when parsed: quote it"
+      : "must be the numeric project number";
+  }
+  return /^[0-9]{6,20}$/.test(String(value)) ? undefined : "must be the numeric project number";
+}
 
 /** Why a pool or provider ID is unusable, or `undefined`. */
 export function gcpIdProblem(id: string): string | undefined {

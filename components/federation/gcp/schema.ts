@@ -9,17 +9,22 @@ import {
   DEFAULT_GCP_X509_PROVIDER_ID,
   GCP_MAX_SUBJECT_LENGTH,
   gcpIdProblem,
+  gcpProjectIdProblem,
+  gcpProjectNumberProblem,
   gcpRoleProblem,
   type GcpPoolSettings,
 } from "./rules";
 
 /** Schema of `spire-federation:gcp`. */
 export const gcpBlockSchema = z.strictObject({
-  project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a project ID" }),
+  project: ruled(gcpProjectIdProblem),
   projectNumber: z
-    .union([z.string(), z.number()])
-    .transform((v) => String(v))
-    .refine((v) => /^[0-9]{6,20}$/.test(v), { error: "must be the numeric project number" }),
+    .union([z.string(), z.number()], { error: "must be the numeric project number" })
+    .superRefine((v, ctx) => {
+      const problem = gcpProjectNumberProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform((v) => String(v)),
   poolId: ruled(gcpIdProblem),
   oidcProviderId: ruled(gcpIdProblem).optional(),
   x509ProviderId: ruled(gcpIdProblem).optional(),
@@ -29,7 +34,12 @@ export const gcpBlockSchema = z.strictObject({
 
 /** Schema of `workloads[i].gcp`. */
 export const gcpGrantSchema = z.strictObject({
-  roles: z.array(z.strictObject({ role: ruled(gcpRoleProblem), project: z.string().optional() })),
+  roles: z.array(
+    z.strictObject({
+      role: ruled(gcpRoleProblem),
+      project: ruled(gcpProjectIdProblem).optional(),
+    }),
+  ),
 });
 
 /** The parsed `spire-federation:gcp` block. */
@@ -45,6 +55,23 @@ export interface GcpGrant {
 
 /** Google Cloud's cross-field rules. */
 export function checkGcp(ctx: CheckContext<GcpBlockInput, GcpGrantInput>): void {
+  for (const { index, grant } of ctx.grants) {
+    // One IAM member per (role, project): a second grants nothing and would share its identity.
+    const seen = new Map<string, number>();
+    grant.roles.forEach((r, j) => {
+      const project = r.project ?? ctx.block?.project;
+      const key = JSON.stringify([r.role, project]);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.report(
+          ["workloads", index, "gcp", "roles", j],
+          `duplicates roles[${first}] (${r.role} on project ${project ?? "gcp.project"}); a workload gets each role on a project once: remove one`,
+        );
+      } else {
+        seen.set(key, j);
+      }
+    });
+  }
   for (const { index, workload } of ctx.grants) {
     if (workload.spiffeId.length > GCP_MAX_SUBJECT_LENGTH) {
       ctx.report(

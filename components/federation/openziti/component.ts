@@ -102,10 +102,60 @@ export interface ZitiIdentityFile {
   id: { cert: string; key: string; ca: string };
 }
 
+/**
+ * The SPIRE root as a third-party CA: authentication on, enrollment through it off (identities
+ * are created here), the SPIFFE ID read from the client certificate's URI SAN.
+ */
+export function spiffeCaBody(name: string, certPem: pulumi.Input<string>) {
+  return {
+    name,
+    certPem,
+    isAuthEnabled: true,
+    isAutoCaEnrollmentEnabled: false,
+    isOttCaEnrollmentEnabled: false,
+    identityRoles: [],
+    externalIdClaim: { ...SPIFFE_EXTERNAL_ID_CLAIM },
+  };
+}
+
+/**
+ * The auth policy of SPIFFE workloads: certificates (on the X.509 path) and JWTs of the given
+ * external signers as primary authentication, no password (updb), no second factor. The API
+ * needs every updb field even when updb is off.
+ */
+export function spiffeAuthPolicyBody(
+  name: string,
+  certAllowed: boolean,
+  allowedSigners: pulumi.Input<string>[],
+) {
+  return {
+    name,
+    primary: {
+      cert: { allowed: certAllowed, allowExpiredCerts: false },
+      extJwt: { allowed: allowedSigners.length > 0, allowedSigners },
+      updb: {
+        allowed: false,
+        minPasswordLength: 5,
+        requireSpecialChar: false,
+        requireNumberChar: false,
+        requireMixedCase: false,
+        maxAttempts: 5,
+        lockoutDurationMinutes: 0,
+      },
+    },
+    secondary: { requireTotp: false, requireExtJwtSigner: null },
+  };
+}
+
 /** Problems with the args, each as a sentence; empty when they are usable. */
 export function openZitiArgsProblems(args: OpenZitiFederationArgs): string[] {
   const problems: string[] = [];
   if (!args.x509 && !args.jwt) problems.push("enable the x509 path, the jwt path or both");
+  if (withoutUserInfo(args.connection.controllerUrl) !== args.connection.controllerUrl) {
+    problems.push(
+      "controllerUrl must not carry user info (user:password@): it would show in plain outputs; give them as username and password",
+    );
+  }
   const n = zitiNameProblem(args.caName);
   if (n) problems.push(`CA name ${JSON.stringify(args.caName)} ${n}`);
   const names = new Set<string>();
@@ -123,10 +173,18 @@ export function openZitiArgsProblems(args: OpenZitiFederationArgs): string[] {
   return problems;
 }
 
-/** The identity file for one workload, with the files a spiffe-helper sidecar writes. */
+/** A URL without user info (`user:password@`), otherwise unchanged. */
+function withoutUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1");
+}
+
+/**
+ * The identity file for one workload, with the files a spiffe-helper sidecar writes. It is a
+ * plain output: the controller URL appears without user info.
+ */
 export function zitiIdentityFile(controllerUrl: string): ZitiIdentityFile {
   return {
-    ztAPI: controllerUrl,
+    ztAPI: withoutUserInfo(controllerUrl),
     id: {
       cert: `file://${SVID_CERT_PATH}`,
       key: `file://${SVID_KEY_PATH}`,
@@ -167,15 +225,7 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
         {
           kind: "ca",
           connection,
-          body: {
-            name: args.caName,
-            certPem: args.rootCaPem,
-            isAuthEnabled: true,
-            isAutoCaEnrollmentEnabled: false,
-            isOttCaEnrollmentEnabled: false,
-            identityRoles: [],
-            externalIdClaim: { ...SPIFFE_EXTERNAL_ID_CLAIM },
-          },
+          body: spiffeCaBody(args.caName, args.rootCaPem),
         },
         { parent: this },
       );
@@ -245,23 +295,7 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
         {
           kind: "authPolicy",
           connection,
-          body: {
-            name: `${args.caName}-spiffe`,
-            primary: {
-              cert: { allowed: args.x509, allowExpiredCerts: false },
-              extJwt: { allowed: true, allowedSigners: [this.jwtSigner.id] },
-              updb: {
-                allowed: false,
-                minPasswordLength: 5,
-                requireSpecialChar: false,
-                requireNumberChar: false,
-                requireMixedCase: false,
-                maxAttempts: 5,
-                lockoutDurationMinutes: 0,
-              },
-            },
-            secondary: { requireTotp: false, requireExtJwtSigner: null },
-          },
+          body: spiffeAuthPolicyBody(`${args.caName}-spiffe`, args.x509, [this.jwtSigner.id]),
         },
         { parent: this },
       );

@@ -3,11 +3,21 @@
  * Terraform one needs the Pulumi CLI's code generation): CAs, CA verification, identities,
  * external JWT signers and auth policies, managed through the Edge Management API.
  *
- * - create: POST, then GET for computed fields (a CA's verificationToken);
+ * - create: adopt the entity that already has our name (names are unique per kind: a create
+ *   whose response was lost left it behind) by PATCHing our fields onto it, else POST; after a
+ *   failed POST, check the name once more and adopt what the POST may have made. An entity of
+ *   our name that differs in a field the API cannot change is an error. Then GET for computed
+ *   fields (a CA's verificationToken);
  * - read: GET; a 404 returns no id, so Pulumi drops the resource and the next update recreates
- *   it; otherwise the controller's values replace ours, so drift shows in the next diff;
+ *   it (a 2xx that is not the API's JSON is an error, never "gone"); otherwise the controller's values replace ours, read in the shape we send them (an
+ *   identity's `type` is an entity reference on read, its `typeId` the string we send), so drift
+ *   shows in the next diff and nothing else does;
  * - diff: replace only where the API cannot update in place (a CA's certPem, an identity's type,
- *   anything of a verification), update otherwise (a changed connection alone changes nothing);
+ *   a verification's CA), update otherwise (a changed connection alone changes nothing remote);
+ * - a verification is one-time: once the CA is verified, a new verification certificate (the
+ *   generated one lives 24 h and is then replaced) is no change, and create/update of a
+ *   verification never POST for a verified CA (and take the controller's 409
+ *   CA_ALREADY_VERIFIED as done);
  * - update: PATCH of the changed fields; delete: DELETE, idempotent (404 is fine).
  * Every body is validated before any call.
  */
@@ -15,10 +25,12 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   createEntity,
   deleteEntity,
+  findByName,
   getEntity,
   patchEntity,
   verifyCa,
   type ZitiConnection,
+  type ZitiEntityData,
   type ZitiKind,
   type ZitiSession,
 } from "./api";
@@ -36,6 +48,7 @@ function sessionFor(connection: ZitiConnection): ZitiSession {
     connection.username,
     connection.password,
     connection.caPem ?? "",
+    connection.limits ?? {},
   ]);
   sessions[key] ??= { connection };
   return sessions[key];
@@ -124,7 +137,7 @@ const IMMUTABLE: Record<ZitiEntityKind, string[]> = {
   identity: ["type"],
   extJwtSigner: [],
   authPolicy: [],
-  caVerification: ["caId", "certPem"],
+  caVerification: ["caId"],
 };
 
 /** The provider's inputs and outputs. */
@@ -176,19 +189,92 @@ function computed(kind: ZitiEntityKind, server: Record<string, unknown> | undefi
   };
 }
 
+/**
+ * A field of an entity as the API returns it, in the shape we send it: an identity's `type` is
+ * an entity reference on read (`{id, name, entity, _links}`), the string is `typeId`
+ * (edge-api management.yml, identityDetail).
+ */
+function asSent(kind: ZitiKind, key: string, server: ZitiEntityData): unknown {
+  if (kind === "identity" && key === "type") return server.typeId;
+  return server[key];
+}
+
+/**
+ * Takes over an entity found by our name: our fields that differ are PATCHed onto it; a field
+ * the API cannot change (a CA's certificate, an identity's type) must already match.
+ */
+async function adopt(
+  session: ZitiSession,
+  kind: ZitiKind,
+  body: Record<string, unknown>,
+  found: ZitiEntityData,
+): Promise<string> {
+  const changed = Object.keys(body).filter((k) => !same(asSent(kind, k, found), body[k]));
+  const fixed = changed.filter((k) => IMMUTABLE[kind].includes(k));
+  if (fixed.length > 0) {
+    throw new Error(
+      `OpenZiti ${kind} ${String(body.name)}: one with this name exists (id ${found.id}) with another ${fixed.join(" and ")}, which the API cannot change: delete it or choose another name`,
+    );
+  }
+  if (changed.length > 0) {
+    const patch = Object.fromEntries(changed.map((k) => [k, body[k] ?? null]));
+    await patchEntity(session, kind, found.id, patch);
+  }
+  return found.id;
+}
+
+/** Adopts the entity with our name, or creates it (and adopts it after a failed POST). */
+async function adoptOrCreate(
+  session: ZitiSession,
+  kind: ZitiKind,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const name = String(body.name);
+  const existing = await findByName(session, kind, name);
+  if (existing !== undefined) return adopt(session, kind, body, existing);
+  try {
+    return await createEntity(session, kind, body);
+  } catch (e) {
+    // The POST may have been processed (a lost answer, a gateway's 502/504): check, once.
+    let made: ZitiEntityData | undefined;
+    try {
+      made = await findByName(session, kind, name);
+    } catch (check) {
+      throw new Error(
+        `OpenZiti ${kind} ${name}: ${(e as Error).message}; checking whether it was created failed too: ${(check as Error).message}; run again: an existing ${kind} of this name is adopted`,
+      );
+    }
+    if (made === undefined) throw e;
+    return adopt(session, kind, body, made);
+  }
+}
+
+/** Verifies the CA unless it already is; a verification is one-time. */
+async function ensureVerified(session: ZitiSession, body: Record<string, unknown>): Promise<void> {
+  const caId = String(body.caId);
+  const ca = await getEntity(session, "ca", caId);
+  if (ca === undefined) throw new Error(`OpenZiti caVerification: the CA ${caId} does not exist`);
+  if (ca.isVerified === true) return;
+  await verifyCa(session, caId, String(body.certPem));
+}
+
 /** The provider. Exported for tests, which drive it against a local Edge Management API. */
 export const zitiProvider: pulumi.dynamic.ResourceProvider = {
   diff(_id: string, olds: ZitiState, news: ZitiState) {
-    const changed = changedKeys(olds.body ?? {}, news.body ?? {});
+    let changed = changedKeys(olds.body ?? {}, news.body ?? {});
+    // A verified CA stays verified: a new verification certificate changes nothing.
+    if (news.kind === "caVerification" && olds.isVerified === true) {
+      changed = changed.filter((k) => k !== "certPem");
+    }
     const replaces = changed
       .filter((k) => IMMUTABLE[news.kind].includes(k))
       .map((k) => `body.${k}`);
-    // A CA found unverified (e.g. replaced behind our back): the verification is made again.
-    if (news.kind === "caVerification" && olds.isVerified === false) replaces.push("isVerified");
     if (olds.kind !== news.kind) replaces.push("kind");
+    // A CA found unverified (e.g. replaced behind our back): the update verifies it again.
+    const unverified = news.kind === "caVerification" && olds.isVerified === false;
     const connectionChanged = !same(olds.connection, news.connection);
     return Promise.resolve({
-      changes: changed.length > 0 || replaces.length > 0 || connectionChanged,
+      changes: changed.length > 0 || replaces.length > 0 || unverified || connectionChanged,
       replaces,
       deleteBeforeReplace: true,
     });
@@ -198,11 +284,13 @@ export const zitiProvider: pulumi.dynamic.ResourceProvider = {
     check(inputs);
     const session = sessionFor(inputs.connection);
     if (inputs.kind === "caVerification") {
-      const caId = String(inputs.body.caId);
-      await verifyCa(session, caId, String(inputs.body.certPem));
-      return { id: `${caId}/verification`, outs: { ...inputs, isVerified: true } };
+      await ensureVerified(session, inputs.body);
+      return {
+        id: `${String(inputs.body.caId)}/verification`,
+        outs: { ...inputs, isVerified: true },
+      };
     }
-    const id = await createEntity(session, inputs.kind, inputs.body);
+    const id = await adoptOrCreate(session, inputs.kind, inputs.body);
     const server = inputs.kind === "ca" ? await getEntity(session, inputs.kind, id) : undefined;
     return { id, outs: { ...inputs, ...computed(inputs.kind, server) } };
   },
@@ -218,7 +306,8 @@ export const zitiProvider: pulumi.dynamic.ResourceProvider = {
     if (server === undefined) return {};
     const body: Record<string, unknown> = {};
     for (const [k, ours] of Object.entries(props.body)) {
-      body[k] = k in server && !same(server[k], ours) ? server[k] : ours;
+      const theirs = asSent(props.kind, k, server);
+      body[k] = theirs !== undefined && !same(theirs, ours) ? theirs : ours;
     }
     return { id, props: { ...props, body, ...computed(props.kind, server) } };
   },
@@ -226,8 +315,12 @@ export const zitiProvider: pulumi.dynamic.ResourceProvider = {
   async update(id: string, olds: ZitiState, news: ZitiState) {
     check(news);
     const session = sessionFor(news.connection);
+    if (news.kind === "caVerification") {
+      await ensureVerified(session, news.body);
+      return { outs: { ...news, isVerified: true } };
+    }
     const changed = changedKeys(olds.body, news.body);
-    if (changed.length > 0 && news.kind !== "caVerification") {
+    if (changed.length > 0) {
       await patchEntity(
         session,
         news.kind,

@@ -4,27 +4,22 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { httpsUrl, ruled, secureString } from "../../config-fields";
+import { pemAnyCertificate, pemBundle, ruled, secureString } from "../../config-fields";
 import type { CheckContext } from "../contract";
 import { zitiNameProblem } from "./provider";
+import { controllerUrlProblem } from "./rules";
 
 /** Schema of `spire-federation:openziti`. */
 export const openzitiBlockSchema = z.strictObject({
-  controllerUrl: httpsUrl,
+  controllerUrl: ruled(controllerUrlProblem),
   username: z.string().min(1, { error: "must not be empty" }),
   password: secureString,
-  controllerCaPem: z
-    .string()
-    .includes("BEGIN CERTIFICATE", { error: "must be a PEM bundle" })
-    .optional(),
+  controllerCaPem: pemBundle.optional(),
   caName: ruled(zitiNameProblem).optional(),
   x509: z.boolean({ error: "must be true or false" }).optional(),
   jwt: z.boolean({ error: "must be true or false" }).optional(),
   audience: z.string().min(1, { error: "must not be empty" }).optional(),
-  verificationCertPem: z
-    .string()
-    .includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" })
-    .optional(),
+  verificationCertPem: pemAnyCertificate.optional(),
 });
 
 /** Schema of `workloads[i].openziti`. */
@@ -68,16 +63,10 @@ export interface OpenZitiGrant {
   admin: boolean;
 }
 
-/** OpenZiti's cross-field rules. */
+/** OpenZiti's cross-field rules (the password's secrecy is checked by the core, per value). */
 export function checkOpenZiti(ctx: CheckContext<OpenZitiBlockInput, OpenZitiGrantInput>): void {
   const b = ctx.block;
   if (b === undefined) return;
-  if (ctx.secretKeys !== undefined && !ctx.secretKeys.has("openziti")) {
-    ctx.report(
-      ["openziti", "password"],
-      "must be a secure value (pulumi config set --secret --path openziti.password …)",
-    );
-  }
   if (b.x509 === false && b.jwt !== true) {
     ctx.report(["openziti"], "enable x509, jwt or both");
   }

@@ -2,31 +2,58 @@
  * `spire-federation:vault` and `workloads[i].vault`: the schemas and Vault's cross-field rules.
  */
 import { z } from "zod";
-import { duration, pemCertificate, ruled } from "../../config-fields";
+import {
+  acmeStagingHost,
+  duration,
+  holdsStagingRoot,
+  pemCertificate,
+  ruled,
+} from "../../config-fields";
 import { parseDuration } from "../../duration";
 import type { CheckContext } from "../contract";
 import {
   DEFAULT_VAULT_AUDIENCE,
   DEFAULT_VAULT_PATH,
-  vaultNameProblem,
   vaultPathProblem,
+  vaultPolicyNameProblem,
+  vaultTokenTtlProblem,
 } from "./rules";
 
 /** Schema of `spire-federation:vault`. */
 export const vaultBlockSchema = z.strictObject({
   path: ruled(vaultPathProblem).optional(),
   discoveryCaPem: pemCertificate.optional(),
-  policies: z.record(
-    ruled(vaultNameProblem),
-    z.string().min(1, { error: "must be a policy in HCL" }),
-  ),
+  policies: z
+    .record(ruled(vaultPolicyNameProblem), z.string().min(1, { error: "must be a policy in HCL" }))
+    .superRefine((policies, ctx) => {
+      // Vault lowercases policy names: two that differ only in case are one policy.
+      const seen = new Map<string, string>();
+      for (const name of Object.keys(policies)) {
+        const first = seen.get(name.toLowerCase());
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: `equals policy "${first}" but for case; Vault stores policy names in lowercase: rename one`,
+          });
+        } else {
+          seen.set(name.toLowerCase(), name);
+        }
+      }
+    }),
 });
 
 /** Schema of `workloads[i].vault`. */
 export const vaultGrantSchema = z.strictObject({
   policies: z.array(z.string()).min(1, { error: "must name at least one policy" }),
   audience: z.string().min(1, { error: "must not be empty" }).optional(),
-  tokenTtl: duration.optional(),
+  tokenTtl: duration
+    .superRefine((d, ctx) => {
+      const seconds = parseDuration(d);
+      const problem = seconds === undefined ? undefined : vaultTokenTtlProblem(seconds);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
 });
 
 /** The parsed `spire-federation:vault` block. */
@@ -56,6 +83,18 @@ export interface VaultGrant {
 
 /** Vault's cross-field rules. */
 export function checkVault(ctx: CheckContext<VaultBlockInput, VaultGrantInput>): void {
+  const tls = ctx.core.oidcTls;
+  const stagingHost = tls?.kind === "acme" ? acmeStagingHost(tls.server) : undefined;
+  if (
+    ctx.block !== undefined &&
+    stagingHost !== undefined &&
+    !holdsStagingRoot(ctx.block.discoveryCaPem ?? "")
+  ) {
+    ctx.report(
+      ["oidc", "tls", "acme", "server"],
+      `is the staging ACME server ${stagingHost}, whose certificates no client trusts; Vault and its readiness gate fetch the discovery document: set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default), or vault.discoveryCaPem to the staging root (a CA whose subject says STAGING or TEST, e.g. Let's Encrypt's "(STAGING) Pretend Pear X1")`,
+    );
+  }
   for (const { index, grant } of ctx.grants) {
     grant.policies.forEach((policy, j) => {
       if (ctx.block !== undefined && !(policy in ctx.block.policies)) {
