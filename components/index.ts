@@ -17,6 +17,7 @@ export * from "./federation/contract";
 export * from "./federation/paths";
 export * from "./federation/registry";
 export * from "./federation/azure/index";
+export * from "./federation/curity/index";
 export * from "./federation/gcp/index";
 export * from "./federation/openziti/index";
 export * from "./federation/vault/index";

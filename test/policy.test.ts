@@ -11,6 +11,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
+import { CURITY_TYPES } from "../components/federation/curity/policies";
 import { policies, TYPES } from "../policy/policies";
 import {
   gatewayValues as istioGatewayValues,
@@ -24,6 +25,7 @@ import {
   policyConfigProblems,
   runPolicies,
 } from "../tools/policy-runner";
+import { makeCertificate } from "./fixtures";
 import { ROOT } from "./helpers";
 
 const tested = new Set<string>();
@@ -668,6 +670,120 @@ describe("OpenZiti rules", () => {
       "isAutoCaEnrollmentEnabled is not false: any SVID holder could enroll a new identity",
       "isOttCaEnrollmentEnabled is not false",
       'externalIdClaim {"location":"COMMON_NAME","matcher":"ALL"} does not read the spiffe:// URI SAN (location SAN_URI, matcher SCHEME, criteria "spiffe")',
+    ]);
+  });
+});
+
+describe("Curity rules", () => {
+  const TOKEN = "https://login.example.com/oauth/v2/oauth-token";
+  const assertion = { audience: TOKEN, tokenEndpoint: TOKEN, issuer: ISSUER, algorithm: "RS256" };
+  const jwtBody = {
+    "jwks-uri": { uri: `${ISSUER}/keys` },
+    "assertion-jwt-validation": { issuer: ISSUER },
+  };
+  const client = (props: Record<string, unknown>) => ({
+    type: CURITY_TYPES.client,
+    name: "c",
+    props,
+  });
+  const spire = (v = goodValues()) => ({
+    type: TYPES.helmRelease,
+    name: "spire",
+    props: release(v),
+  });
+
+  it("curity-jwt-audience", async () => {
+    const rule = "curity-jwt-audience";
+    expect(await violations(rule, CURITY_TYPES.client, { body: jwtBody, assertion })).toEqual([]);
+    expect(await violations(rule, CURITY_TYPES.client, { body: {} })).toEqual([]); // x509 only
+    expect(
+      await violations(rule, CURITY_TYPES.client, {
+        assertion: {
+          ...assertion,
+          audience: "https://login.example.com",
+          tokenEndpoint: `${TOKEN}/`,
+        },
+      }),
+    ).toEqual([
+      `assertion.tokenEndpoint ${TOKEN}/ must not end with a slash: it is the audience of JWT-SVIDs and Curity compares it exactly`,
+      `assertion.audience "https://login.example.com" is not the token endpoint "${TOKEN}/": Curity rejects every JWT-SVID whose aud is not its token endpoint; mint them for the token endpoint`,
+    ]);
+  });
+
+  it("curity-jwt-issuer", async () => {
+    const rule = "curity-jwt-issuer";
+    expect(await stackViolations(rule, [spire(), client({ body: jwtBody, assertion })])).toEqual(
+      [],
+    );
+    expect(
+      await stackViolations(rule, [
+        spire(),
+        client({
+          body: { "mutual-tls": {}, "secondary-authentication-method": jwtBody },
+          assertion,
+        }),
+      ]),
+    ).toEqual([]);
+    expect(
+      await stackViolations(rule, [
+        spire(),
+        client({ body: { "jwks-uri": { uri: `${ISSUER}/keys` } }, assertion }),
+      ]),
+    ).toEqual([
+      "c has no assertion-jwt-validation issuer: Curity then applies OpenID Connect Core rules (iss = sub = client id, jti required), which JWT-SVIDs never meet",
+    ]);
+    expect(
+      await stackViolations(rule, [
+        spire(),
+        client({
+          body: {
+            "jwks-uri": { uri: `${ISSUER}/jwks` },
+            "assertion-jwt-validation": { issuer: `${ISSUER}/` },
+          },
+          assertion,
+        }),
+      ]),
+    ).toEqual([
+      `c accepts assertions from issuer ${ISSUER}/, but SPIRE mints JWT-SVIDs with iss ${ISSUER}: Curity compares them exactly`,
+      `c accepts issuer ${ISSUER}/, not SPIRE's ${ISSUER}`,
+      `c fetches keys from ${ISSUER}/jwks, not from SPIRE's JWKS ${ISSUER}//keys: signatures of JWT-SVIDs will not verify`,
+    ]);
+    expect(await stackViolations(rule, [client({ body: {}, assertion })])).toEqual([
+      "c expects JWT-SVIDs but has no jwks-uri verifier",
+    ]);
+  });
+
+  it("curity-jwt-algorithm", async () => {
+    const rule = "curity-jwt-algorithm";
+    const allowed = { ...assertion, allowedAlgorithms: ["RS256", "ES256"] };
+    expect(
+      await stackViolations(rule, [spire(), client({ body: jwtBody, assertion: allowed })]),
+    ).toEqual([]);
+    const ec = goodValues();
+    ec["spire-server"].caKeyType = "ec-p384";
+    expect(
+      await stackViolations(rule, [spire(ec), client({ body: jwtBody, assertion: allowed })]),
+    ).toEqual([
+      "c expects RS256 assertions, but SPIRE signs JWT-SVIDs with ES384 (its caKeyType)",
+      "c: the token profile allows RS256, ES256 for client assertions, and SPIRE signs JWT-SVIDs with ES384: Curity rejects them at token time; allow ES384 in the profile or change spire.caKeyType",
+    ]);
+  });
+
+  it("curity-trust-store-ca", async () => {
+    const rule = "curity-trust-store-ca";
+    const ca = await makeCertificate({ subject: "CN=root", ca: true });
+    const leaf = await makeCertificate({
+      subject: "CN=oidc.example.com",
+      ca: false,
+      issuer: { subject: "CN=root", privateKey: ca.keys.privateKey },
+    });
+    const store = (pem: string) => ({ kind: "serverTrustStore", key: "spiffe-discovery-ca", pem });
+    expect(await violations(rule, CURITY_TYPES.serverTrustStore, store(ca.pem))).toEqual([]);
+    expect(
+      await violations(rule, CURITY_TYPES.clientTrustStore, { kind: "clientTrustStore" }),
+    ).toEqual([]); // unknown at preview
+    expect(await violations(rule, CURITY_TYPES.serverTrustStore, store(leaf.pem))).toEqual([
+      "the serverTrustStore entry spiffe-discovery-ca: its certificate is a leaf certificate (CN=oidc.example.com), not a CA: chains cannot be anchored to it",
     ]);
   });
 });

@@ -4,13 +4,14 @@
  */
 import type { AnyRelyingParty, BlockModelOf, GrantModelOf, LoginOf } from "./contract";
 import { azure } from "./azure/index";
+import { curity } from "./curity/index";
 import { gcp } from "./gcp/index";
 import { istio } from "./istio/index";
 import { openziti } from "./openziti/index";
 import { vault } from "./vault/index";
 
 /** Every relying party, in deployment order. */
-export const relyingParties = [vault, azure, gcp, openziti, istio] as const;
+export const relyingParties = [vault, azure, gcp, openziti, istio, curity] as const;
 
 /** A relying party of the registry. */
 export type RegisteredParty = (typeof relyingParties)[number];

@@ -1,0 +1,268 @@
+/**
+ * A small client of the Curity Identity Server's RESTCONF API (the admin service, RFC 8040 on
+ * Tail-f ConfD): `<adminUrl>/admin/api/restconf/data`, `application/yang-data+json` both ways,
+ * HTTP Basic authentication with the admin user.
+ *
+ * Every call goes through the package's hardened HTTP client (components/http/client.ts): an
+ * overall deadline, a per-attempt timeout, a size limit, an error on a cut-off body, bounded
+ * retries of idempotent calls (GET, PUT, DELETE, and the trust store actions, which replace what
+ * they store) honouring `Retry-After`. Errors carry the method, the data path, the status and
+ * RESTCONF's `error-tag` and `error-message` (from `ietf-restconf:errors`); the password and the
+ * Basic credentials never appear in a message.
+ *
+ * Written as plain functions and one error class: the dynamic provider that uses them is
+ * serialized by Pulumi.
+ */
+import { HttpError, httpRequest, parseJson, redact, type HttpResponse } from "../../http/client";
+import { CURITY_RESTCONF_PATH, YANG_JSON } from "./rules";
+
+/** How to reach and log in to Curity's admin service. */
+export interface CurityConnection {
+  /** Admin base URL, e.g. `https://curity-admin.example.com:6749`. */
+  adminUrl: string;
+  /** Admin user. */
+  username: string;
+  /** Its password. */
+  password: string;
+  /** PEM bundle that signs the admin service's certificate, when not publicly trusted. */
+  caPem?: string;
+  /** Bounds of each call; the shared client's defaults when unset. */
+  limits?: {
+    /** Overall deadline of a call in ms, retries included. */
+    deadlineMs?: number;
+    /** Timeout of one attempt in ms. */
+    attemptTimeoutMs?: number;
+    /** Largest answer in bytes. */
+    maxBytes?: number;
+    /** Extra attempts for retryable failures. */
+    retries?: number;
+  };
+}
+
+/** An answer of the API that is not what was asked for: HTTP status and RESTCONF's error. */
+export class CurityApiError extends Error {
+  /** HTTP status. */
+  readonly status: number;
+  /** RESTCONF `error-tag`, e.g. `invalid-value`, `data-exists`, `access-denied`. */
+  readonly tag: string;
+  constructor(message: string, status: number, tag: string) {
+    super(message);
+    this.name = "CurityApiError";
+    this.status = status;
+    this.tag = tag;
+  }
+}
+
+/** A key value in a RESTCONF URI: percent-encoded (RFC 8040 §3.5.3; `,` `/` `:` included). */
+export function restconfKey(value: string): string {
+  return encodeURIComponent(value);
+}
+
+const PROFILE_AS = (profile: string) =>
+  `base:profiles/profile=${restconfKey(profile)},oauth-service/settings/profile-oauth:authorization-server`;
+
+/** Data paths (below `/admin/api/restconf/data/`) of what this package manages or reads. */
+export const curityPaths = {
+  /** A config-backed OAuth client of a token profile. */
+  client: (profile: string, id: string) =>
+    `${PROFILE_AS(profile)}/client-store/config-backed/client=${restconfKey(id)}`,
+  /** A profile-level mapping of a client assertion's `sub` to a client id. */
+  clientIdMapping: (profile: string, sub: string) =>
+    `${PROFILE_AS(profile)}/client-authentication/using-jwt/client-id-mappings/client-id-mapping=${restconfKey(sub)}`,
+  /** The profile's allowed asymmetric algorithms for client assertions (read only). */
+  signatureAlgorithms: (profile: string) =>
+    `${PROFILE_AS(profile)}/client-authentication/asymmetrically-signed-jwt`,
+  /** A client trust store entry (CAs that may sign client certificates). */
+  clientTrustStore: (id: string) =>
+    `base:facilities/crypto/ssl/client-truststore/client-certificate=${restconfKey(id)}`,
+  /** A server trust store entry (CAs Curity trusts as a TLS client). */
+  serverTrustStore: (id: string) =>
+    `base:facilities/crypto/ssl/server-truststore/server-certificate=${restconfKey(id)}`,
+  /** An HTTP client facility. */
+  httpClient: (id: string) => `base:facilities/http/client=${restconfKey(id)}`,
+  /** The action that adds (or replaces) a client trust store entry. */
+  addClientTrustStore: "base:facilities/crypto/add-ssl-client-truststore",
+  /** The action that adds (or replaces) a server trust store entry. */
+  addServerTrustStore: "base:facilities/crypto/add-ssl-server-truststore",
+} as const;
+
+/** Module-qualified JSON member of each list entry (RFC 7951: the top member names its module). */
+export const CURITY_MEMBERS = {
+  client: "profile-oauth:client",
+  clientIdMapping: "profile-oauth:client-id-mapping",
+  signatureAlgorithms: "profile-oauth:asymmetrically-signed-jwt",
+  clientTrustStore: "base:client-certificate",
+  serverTrustStore: "base:server-certificate",
+  httpClient: "base:client",
+} as const;
+
+/** The secrets of a connection, in every form a message could show them. */
+function secretsOf(conn: CurityConnection): string[] {
+  const basic = Buffer.from(`${conn.username}:${conn.password}`).toString("base64");
+  return [conn.password, basic];
+}
+
+/** One RESTCONF call; any status is returned (retryable ones after the retries). */
+export async function restconf(
+  conn: CurityConnection,
+  method: "GET" | "PUT" | "POST" | "DELETE",
+  path: string,
+  body?: unknown,
+  opts: { idempotent?: boolean } = {},
+): Promise<HttpResponse> {
+  const secrets = secretsOf(conn);
+  const headers: Record<string, string> = {
+    accept: YANG_JSON,
+    authorization: `Basic ${secrets[1]}`,
+  };
+  if (body !== undefined) headers["content-type"] = YANG_JSON;
+  return httpRequest({
+    method,
+    url: `${conn.adminUrl.replace(/\/+$/, "")}${CURITY_RESTCONF_PATH}/${path}`,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    caPem: conn.caPem,
+    secrets,
+    idempotent: opts.idempotent,
+    ...conn.limits,
+  });
+}
+
+/** The first error of an `ietf-restconf:errors` body, if the body is one. */
+function restconfError(text: string): { tag?: string; message?: string } {
+  try {
+    const v = JSON.parse(text) as {
+      "ietf-restconf:errors"?: { error?: { "error-tag"?: unknown; "error-message"?: unknown }[] };
+    };
+    const e = v["ietf-restconf:errors"]?.error?.[0];
+    return {
+      tag: typeof e?.["error-tag"] === "string" ? e["error-tag"] : undefined,
+      message: typeof e?.["error-message"] === "string" ? e["error-message"] : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** The error for an answer with an unexpected status, with RESTCONF's tag and message. */
+export function apiError(
+  conn: CurityConnection,
+  what: string,
+  method: string,
+  path: string,
+  res: HttpResponse,
+  hint?: string,
+): CurityApiError {
+  const { tag, message } = restconfError(res.text);
+  const detail =
+    tag === undefined
+      ? " (no RESTCONF error body)"
+      : ` ${tag}${message ? `: ${message.slice(0, 300)}` : ""}`;
+  const auth = res.status === 401 ? "; check curity.username and curity.password" : "";
+  return new CurityApiError(
+    redact(
+      `Curity ${what}: ${method} ${path}: HTTP ${res.status}${detail}${auth}${hint ? `; ${hint}` : ""}`,
+      secretsOf(conn),
+    ),
+    res.status,
+    tag ?? "",
+  );
+}
+
+/** Rewrites a transport error of the shared client with what was being done. */
+function transportError(conn: CurityConnection, what: string, e: unknown): Error {
+  if (e instanceof HttpError) {
+    return new HttpError(e.kind, redact(`Curity ${what}: ${e.message}`, secretsOf(conn)), e.status);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+async function call(
+  conn: CurityConnection,
+  what: string,
+  method: "GET" | "PUT" | "POST" | "DELETE",
+  path: string,
+  body?: unknown,
+  opts?: { idempotent?: boolean },
+): Promise<HttpResponse> {
+  try {
+    return await restconf(conn, method, path, body, opts);
+  } catch (e) {
+    throw transportError(conn, what, e);
+  }
+}
+
+/**
+ * Reads one list entry (or container) at `path`, answered as `{"<member>": [entry]}` (or
+ * `{"<member>": {...}}`); `undefined` on 404 (RESTCONF's "uri keypath not found"). Junk, a
+ * missing member or a cut-off body is an error, never "not found".
+ */
+export async function getEntry(
+  conn: CurityConnection,
+  what: string,
+  path: string,
+  member: string,
+): Promise<Record<string, unknown> | undefined> {
+  const res = await call(conn, what, "GET", path);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw apiError(conn, what, "GET", path, res);
+  const doc = parseJson(res, `Curity ${what}`);
+  const value = (doc as Record<string, unknown> | null)?.[member];
+  const entry: unknown = Array.isArray(value) ? value[0] : value;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    throw new HttpError(
+      "malformed",
+      `Curity ${what}: GET ${path}: HTTP 200 answer has no ${member} entry`,
+      200,
+    );
+  }
+  return entry as Record<string, unknown>;
+}
+
+/** Creates or replaces one list entry (PUT, RFC 8040 §4.5: 201 created, 204 replaced). */
+export async function putEntry(
+  conn: CurityConnection,
+  what: string,
+  path: string,
+  member: string,
+  entry: Record<string, unknown>,
+): Promise<void> {
+  const res = await call(conn, what, "PUT", path, { [member]: [entry] });
+  if (res.status === 404) {
+    throw apiError(
+      conn,
+      what,
+      "PUT",
+      path,
+      res,
+      "what it belongs to does not exist (a client's: the token profile)",
+    );
+  }
+  if (res.status < 200 || res.status > 299) throw apiError(conn, what, "PUT", path, res);
+}
+
+/** Deletes one entry; one already gone (404) is fine. */
+export async function deleteEntry(
+  conn: CurityConnection,
+  what: string,
+  path: string,
+): Promise<void> {
+  const res = await call(conn, what, "DELETE", path);
+  if (res.status === 404) return;
+  if (res.status < 200 || res.status > 299) throw apiError(conn, what, "DELETE", path, res);
+}
+
+/**
+ * Runs a trust store action with Curity's flat input `{id, keystore}` (as Curity's own SPIFFE
+ * trust sidecar sends it). The action stores the entry under `id`, replacing one that exists,
+ * so repeating it is safe: it is retried like an idempotent call.
+ */
+export async function runTrustStoreAction(
+  conn: CurityConnection,
+  what: string,
+  path: string,
+  input: { id: string; keystore: string },
+): Promise<void> {
+  const res = await call(conn, what, "POST", path, input, { idempotent: true });
+  if (res.status < 200 || res.status > 299) throw apiError(conn, what, "POST", path, res);
+}

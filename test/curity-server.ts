@@ -1,0 +1,401 @@
+/**
+ * A local Curity RESTCONF API (admin service) on 127.0.0.1 for the provider tests, held to the
+ * carried contract (test/contracts/curity: restconf.json and Curity's own SPIFFE configuration
+ * files):
+ *
+ * - routing comes from the contract's data paths (RFC 8040 §3.5.3: the first node and every
+ *   change of module qualified — `base:`, `profile-oauth:` —, other prefixes optional, keys
+ *   percent-encoded, a token profile keyed by id and type `oauth-service`);
+ * - `application/yang-data+json` both ways (another body type is 415), HTTP Basic (401 with an
+ *   `ietf-restconf:errors` body otherwise);
+ * - entries are validated against the contract's fields (an unknown member, a wrong type, two
+ *   verifiers, a key in the body other than the URI's are 400 `ietf-restconf:errors`), and
+ *   leafrefs as ConfD validates them: a client's `trusted-ca` must name a client trust store
+ *   entry and its `jwks-uri/http-client` an HTTP client, and neither can be deleted while a
+ *   client names it;
+ * - GET answers `{"<module>:<list>": [entry]}`, PUT creates (201) or replaces (204), DELETE
+ *   answers 204, a missing node 404 `invalid-value` "uri keypath not found" (ConfD's);
+ * - the trust store actions take Curity's flat `{id, keystore}` (base64 of a PEM), answer 200,
+ *   replace an entry of the same id, and store the keystore encrypted: a GET shows
+ *   `data:application/pem;aes,…`, different on every write, never the PEM.
+ *
+ * Details the contract marks unconfirmed (201/204/404/409 codes, error bodies) follow RFC 8040
+ * and ConfD. {@link CurityTestServer.handle} is the whole API as one function of a request, so
+ * it runs as the handler of test/support/fault-server.ts, whose faults spoil its real answers
+ * (a lost response after a PUT has really stored the entry).
+ */
+import { randomBytes } from "node:crypto";
+import {
+  startFaultServer,
+  type FaultServer,
+  type RecordedRequest,
+  type Reply,
+} from "./support/fault-server";
+import { CURITY_CONTRACT, entryProblems, type EntityName } from "./contracts/curity/contract";
+
+const C = CURITY_CONTRACT;
+const JSON_TYPE = C.mediaType;
+
+/** A stored trust store entry: what GET shows, and the PEM the action received (for tests). */
+export interface StoredTrust {
+  /** Its id. */
+  id: string;
+  /** The keystore as Curity shows it: encrypted. */
+  keystore: string;
+  /** The PEM that was sent. */
+  pem: string;
+}
+
+/** One token profile. */
+export interface StoredProfile {
+  /** Clients by id. */
+  clients: Map<string, Record<string, unknown>>;
+  /** client-id mappings by sub. */
+  mappings: Map<string, Record<string, unknown>>;
+  /** `asymmetrically-signed-jwt/signature-algorithm` (undefined: the container is absent). */
+  algorithms?: string[];
+}
+
+/** What the server holds. */
+export interface CurityStore {
+  /** Token profiles (type oauth-service) by id. */
+  profiles: Map<string, StoredProfile>;
+  /** Client trust store by id. */
+  clientTrust: Map<string, StoredTrust>;
+  /** Server trust store by id. */
+  serverTrust: Map<string, StoredTrust>;
+  /** HTTP client facilities by id. */
+  httpClients: Map<string, Record<string, unknown>>;
+}
+
+interface Segment {
+  module?: string;
+  name: string;
+  keys: string[];
+}
+
+/** The node names of the `authorization-server` subtree belong to module profile-oauth. */
+const MODULE_SWITCH: Record<string, string> = { "authorization-server": "profile-oauth" };
+
+function parseSegments(p: string): Segment[] | string {
+  const out: Segment[] = [];
+  let module: string | undefined;
+  for (const raw of p.split("/").filter((s) => s !== "")) {
+    const eq = raw.indexOf("=");
+    const head = eq === -1 ? raw : raw.slice(0, eq);
+    const colon = head.indexOf(":");
+    const prefix = colon === -1 ? undefined : head.slice(0, colon);
+    const name = colon === -1 ? head : head.slice(colon + 1);
+    const own = MODULE_SWITCH[name] ?? module ?? "base";
+    if (module === undefined || own !== module) {
+      // RFC 8040 §3.5.3: the first node and a change of module are qualified
+      if (prefix !== own) return `${name}: missing or wrong module prefix (expected ${own}:)`;
+    } else if (prefix !== undefined && prefix !== own) {
+      return `${name}: wrong module prefix ${prefix}`;
+    }
+    module = own;
+    let keys: string[] = [];
+    try {
+      keys =
+        eq === -1
+          ? []
+          : raw
+              .slice(eq + 1)
+              .split(",")
+              .map(decodeURIComponent);
+    } catch {
+      return `${name}: key is not percent-encoded correctly`;
+    }
+    out.push({ module: prefix, name, keys });
+  }
+  return out;
+}
+
+interface Template {
+  names: string[];
+  keyCounts: number[];
+}
+
+function template(p: string): Template {
+  const segs = parseSegments(p.replace(/\{\w+\}/g, "x")) as Segment[];
+  return { names: segs.map((s) => s.name), keyCounts: segs.map((s) => s.keys.length) };
+}
+
+const ENTITY_TEMPLATES = Object.fromEntries(
+  (Object.keys(C.entities) as EntityName[]).map((e) => [e, template(C.entities[e].path)]),
+) as Record<EntityName, Template>;
+const ACTIONS = {
+  clientTrustStore: template(C.entities.clientTrustStore.action as string),
+  serverTrustStore: template(C.entities.serverTrustStore.action as string),
+};
+
+function matches(segs: Segment[], t: Template): boolean {
+  return (
+    segs.length === t.names.length &&
+    segs.every((s, i) => s.name === t.names[i] && s.keys.length === t.keyCounts[i])
+  );
+}
+
+function errorReply(status: number, tag: string, message?: string, type = "application"): Reply {
+  const error: Record<string, string> = { "error-type": type, "error-tag": tag };
+  if (message !== undefined) error["error-message"] = message;
+  return {
+    status,
+    headers: { "content-type": JSON_TYPE },
+    body: JSON.stringify({ "ietf-restconf:errors": { error: [error] } }),
+  };
+}
+
+const MISSING = (): Reply => errorReply(404, "invalid-value", "uri keypath not found");
+const ok = (status: number, body?: unknown): Reply => ({
+  status,
+  headers: { "content-type": JSON_TYPE },
+  body: body === undefined ? "" : JSON.stringify(body),
+});
+
+/** The ids a client's `trusted-ca` and `http-client` leafrefs name (primary and secondary). */
+function references(client: Record<string, unknown>): { trust: string[]; http: string[] } {
+  const trust: string[] = [];
+  const http: string[] = [];
+  const scan = (o: Record<string, unknown>) => {
+    for (const k of ["mutual-tls", "mutual-tls-by-proxy"]) {
+      const m = o[k] as Record<string, unknown> | undefined;
+      if (Array.isArray(m?.["trusted-ca"])) trust.push(...(m["trusted-ca"] as string[]));
+    }
+    const j = o["jwks-uri"] as Record<string, unknown> | undefined;
+    if (typeof j?.["http-client"] === "string") http.push(j["http-client"]);
+  };
+  scan(client);
+  const s = client["secondary-authentication-method"];
+  if (typeof s === "object" && s !== null) scan(s as Record<string, unknown>);
+  return { trust, http };
+}
+
+/** The test server. */
+export class CurityTestServer {
+  /** What it holds; tests change it behind the provider's back. */
+  readonly store: CurityStore = {
+    profiles: new Map(),
+    clientTrust: new Map(),
+    serverTrust: new Map(),
+    httpClients: new Map(),
+  };
+  /** Each request as `METHOD path` (path below the RESTCONF base, still encoded). */
+  readonly log: string[] = [];
+  /** Requests that broke the contract in a way a real server might not reject (Accept). */
+  readonly violations: string[] = [];
+  /** The fault server it runs behind, once started. */
+  fault?: FaultServer;
+
+  constructor(readonly credentials: { username: string; password: string }) {}
+
+  /** Adds a token profile (type oauth-service). */
+  addProfile(id: string, algorithms?: string[]): StoredProfile {
+    const p: StoredProfile = { clients: new Map(), mappings: new Map(), algorithms };
+    this.store.profiles.set(id, p);
+    return p;
+  }
+
+  /** Starts HTTPS on 127.0.0.1 behind the fault server. */
+  async start(): Promise<FaultServer> {
+    this.fault = await startFaultServer({ tls: true, handler: (r) => this.handle(r) });
+    return this.fault;
+  }
+
+  /** Stops it. */
+  async stop(): Promise<void> {
+    await this.fault?.close();
+  }
+
+  /** Answers one request. */
+  handle(req: RecordedRequest): Reply {
+    const url = new URL(req.path, "https://127.0.0.1");
+    if (!url.pathname.startsWith(C.base)) return { status: 404, body: "" };
+    const rel = url.pathname.slice(C.base.length);
+    this.log.push(`${req.method} ${rel.replace(/^\//, "")}`);
+    const { username, password } = this.credentials;
+    const expected = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+    if (req.headers.authorization !== expected) {
+      return errorReply(401, "access-denied", undefined, "protocol");
+    }
+    const accept = req.headers.accept ?? "";
+    if (!accept.includes(JSON_TYPE) && !accept.includes("*/*")) {
+      this.violations.push(`${req.method} ${rel}: Accept ${accept}`);
+    }
+    let body: unknown;
+    if (req.body !== "") {
+      if (!(req.headers["content-type"] ?? "").startsWith(JSON_TYPE)) {
+        return errorReply(
+          415,
+          "invalid-value",
+          `unsupported media type ${String(req.headers["content-type"])}`,
+          "protocol",
+        );
+      }
+      try {
+        body = JSON.parse(req.body);
+      } catch {
+        return errorReply(400, "malformed-message", "malformed JSON", "protocol");
+      }
+    }
+    if (rel === "" || rel === "/")
+      return req.method === "GET" ? ok(200, {}) : errorReply(405, "operation-not-supported");
+    const segs = parseSegments(rel);
+    if (typeof segs === "string") return errorReply(400, "unknown-element", segs, "protocol");
+
+    for (const kind of ["clientTrustStore", "serverTrustStore"] as const) {
+      if (matches(segs, ACTIONS[kind])) {
+        return req.method === "POST"
+          ? this.trustAction(kind, body)
+          : errorReply(405, "operation-not-supported");
+      }
+    }
+    const entity = (Object.keys(ENTITY_TEMPLATES) as EntityName[]).find((e) =>
+      matches(segs, ENTITY_TEMPLATES[e]),
+    );
+    if (entity === undefined) return MISSING();
+    const keys = segs.flatMap((s) => s.keys);
+    if (entity === "client" || entity === "clientIdMapping" || entity === "signatureAlgorithms") {
+      const [profileId, type] = keys;
+      const profile = this.store.profiles.get(profileId);
+      if (!profile || !["oauth-service", "profile-oauth:oauth-service"].includes(type))
+        return MISSING();
+      if (entity === "signatureAlgorithms") {
+        if (req.method !== "GET") return errorReply(405, "operation-not-supported");
+        return profile.algorithms === undefined
+          ? MISSING()
+          : ok(200, {
+              [C.entities.signatureAlgorithms.member]: {
+                "signature-algorithm": profile.algorithms,
+              },
+            });
+      }
+      const map = entity === "client" ? profile.clients : profile.mappings;
+      return this.listEntry(entity, map, keys[2], req.method, body);
+    }
+    if (entity === "httpClient")
+      return this.listEntry(entity, this.store.httpClients, keys[0], req.method, body);
+    return this.trustEntry(entity, keys[0], req.method);
+  }
+
+  private clients(): Record<string, unknown>[] {
+    return [...this.store.profiles.values()].flatMap((p) => [...p.clients.values()]);
+  }
+
+  private listEntry(
+    entity: "client" | "clientIdMapping" | "httpClient",
+    map: Map<string, Record<string, unknown>>,
+    key: string,
+    method: string,
+    body: unknown,
+  ): Reply {
+    const spec = C.entities[entity];
+    switch (method) {
+      case "GET": {
+        const entry = map.get(key);
+        return entry === undefined ? MISSING() : ok(200, { [spec.member]: [entry] });
+      }
+      case "DELETE": {
+        if (!map.has(key)) return MISSING();
+        if (entity === "httpClient") {
+          const user = this.clients().find((c) => references(c).http.includes(key));
+          if (user)
+            return errorReply(
+              400,
+              "invalid-value",
+              `illegal reference: client ${String(user.id)} uses http client ${key}`,
+            );
+        }
+        map.delete(key);
+        return ok(204);
+      }
+      case "PUT": {
+        const list = (body as Record<string, unknown> | undefined)?.[spec.member];
+        if (!Array.isArray(list) || list.length !== 1) {
+          return errorReply(
+            400,
+            "malformed-message",
+            `expected {"${spec.member}": [entry]}`,
+            "protocol",
+          );
+        }
+        const entry = list[0] as Record<string, unknown>;
+        const problems = entryProblems(entity, entry);
+        if (problems.length > 0) return errorReply(400, "invalid-value", problems.join("; "));
+        if (entry[spec.key as string] !== key) {
+          return errorReply(
+            400,
+            "invalid-value",
+            "the key leaf in the body does not match the URI",
+          );
+        }
+        if (entity === "client") {
+          const refs = references(entry);
+          const badTrust = refs.trust.find((t) => !this.store.clientTrust.has(t));
+          if (badTrust)
+            return errorReply(400, "invalid-value", `illegal reference: trusted-ca ${badTrust}`);
+          const badHttp = refs.http.find((h) => !this.store.httpClients.has(h));
+          if (badHttp)
+            return errorReply(400, "invalid-value", `illegal reference: http-client ${badHttp}`);
+        }
+        const existed = map.has(key);
+        map.set(key, structuredClone(entry));
+        return ok(existed ? 204 : 201);
+      }
+      default:
+        return errorReply(405, "operation-not-supported");
+    }
+  }
+
+  private trustEntry(
+    kind: "clientTrustStore" | "serverTrustStore",
+    id: string,
+    method: string,
+  ): Reply {
+    const map = kind === "clientTrustStore" ? this.store.clientTrust : this.store.serverTrust;
+    const entry = map.get(id);
+    if (method === "GET") {
+      return entry === undefined
+        ? MISSING()
+        : ok(200, { [C.entities[kind].member]: [{ id: entry.id, keystore: entry.keystore }] });
+    }
+    if (method === "DELETE") {
+      if (entry === undefined) return MISSING();
+      if (kind === "clientTrustStore") {
+        const user = this.clients().find((c) => references(c).trust.includes(id));
+        if (user)
+          return errorReply(
+            400,
+            "invalid-value",
+            `illegal reference: client ${String(user.id)} trusts ${id}`,
+          );
+      }
+      map.delete(id);
+      return ok(204);
+    }
+    return errorReply(405, "operation-not-supported");
+  }
+
+  private trustAction(kind: "clientTrustStore" | "serverTrustStore", body: unknown): Reply {
+    const input = body as Record<string, unknown> | undefined;
+    const unknown = Object.keys(input ?? {}).filter((k) => !(k in C.actionInput.fields));
+    if (unknown.length > 0)
+      return errorReply(
+        400,
+        "unknown-element",
+        `unknown element: ${unknown.join(", ")}`,
+        "protocol",
+      );
+    if (typeof input?.id !== "string" || typeof input.keystore !== "string") {
+      return errorReply(400, "missing-element", "id and keystore are required", "protocol");
+    }
+    const pem = Buffer.from(input.keystore, "base64").toString("utf8");
+    if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+      return errorReply(400, "invalid-value", "keystore is not a base64-encoded PEM certificate");
+    }
+    const map = kind === "clientTrustStore" ? this.store.clientTrust : this.store.serverTrust;
+    const keystore = `data:application/pem;aes,v:S.${randomBytes(48).toString("base64")}`;
+    map.set(input.id, { id: input.id, keystore, pem });
+    return ok(200);
+  }
+}
