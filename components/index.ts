@@ -21,3 +21,4 @@ export * from "./federation/curity/index";
 export * from "./federation/gcp/index";
 export * from "./federation/openziti/index";
 export * from "./federation/vault/index";
+export * from "./workload/index";
