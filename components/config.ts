@@ -12,7 +12,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
-  acmeStagingHost,
   chartVersion,
   dnsLabel,
   DNS_SUBDOMAIN,
@@ -23,37 +22,35 @@ import {
   httpsUrl,
   labelMap,
   pemCertificate,
-  pulumiConfigPath,
   ruled,
   secureString,
 } from "./config-fields";
+import { checkComposition } from "./core/rules/composition";
+import { secrecyProblems, secureTexts } from "./core/rules/secrecy";
+import { checkCaValidity, checkSpireTtls } from "./core/rules/spire-ttls";
+import { checkWorkloads, type ParsedWorkload } from "./core/rules/workloads";
+import { ConfigError, fieldOf, isRecord, Problems } from "./core/problems";
 import { JWT_ALGORITHM } from "./core-policies";
 import { parseDuration } from "./duration";
-import type { AnyRelyingParty, GrantEntry, KeyPath } from "./federation/contract";
+import type { AnyRelyingParty } from "./federation/contract";
 import {
   relyingParties,
   type RelyingPartyBlocks,
   type RelyingPartyGrants,
 } from "./federation/registry";
-import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "./model";
+import type { CoreModel, CoreWorkload, OidcTls } from "./model";
 import {
   checkNodes,
   exposureModel,
+  nodeSchema,
   nodesSchema,
   nodeWorkloadShape,
   parseNodes,
   spireServerSchema,
-  workloadPlacement,
   type NodesContext,
 } from "./nodes/schema";
-import {
-  formatSpiffeId,
-  parseSpiffePath,
-  SPIFFE_SCHEME_PREFIX,
-  SpiffeIdError,
-  trustDomainProblem,
-} from "./spiffe-id";
-import { defaultSpiffeIdPath, selectorsOverlap, SPIRE_SERVER_NAMESPACE } from "./spire-rules";
+import { SPIFFE_SCHEME_PREFIX, trustDomainProblem } from "./spiffe-id";
+import { SPIRE_SERVER_NAMESPACE } from "./spire-rules";
 import {
   certDirProblem,
   DEFAULT_CERT_DIR,
@@ -62,9 +59,8 @@ import {
 } from "./workload/rules";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
-
-/** The Pulumi config namespace of this package (the project name). */
-export const CONFIG_NAMESPACE = "spire-federation";
+export { CONFIG_NAMESPACE, ConfigError, MAX_LISTED_PROBLEMS } from "./core/problems";
+export { MAX_JWT_SVID_TTL_SECONDS } from "./core/rules/spire-ttls";
 
 /** Pinned chart versions; `spire.chartVersion` and friends override them. */
 export const DEFAULT_VERSIONS = {
@@ -74,32 +70,6 @@ export const DEFAULT_VERSIONS = {
 } as const;
 
 export { JWT_ALGORITHM, parseDuration };
-
-/**
- * Longest JWT-SVID lifetime the package allows. A JWT-SVID is a bearer token: whoever holds one
- * can use it until it expires, and SPIRE mints a fresh one on request, so a day is plenty.
- * (Google Cloud's STS itself accepts tokens with exp − iat up to 48h.)
- */
-export const MAX_JWT_SVID_TTL_SECONDS = 24 * 3600;
-
-/** How many problems the message of a {@link ConfigError} lists; `problems` holds them all. */
-export const MAX_LISTED_PROBLEMS = 100;
-
-/** Thrown when the stack config is invalid; `problems` holds one line per problem. */
-export class ConfigError extends Error {
-  /** Each problem as `<namespace>:<key path>: <what is wrong>` (all of them). */
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
-    const more = problems.length - listed.length;
-    super(
-      `invalid stack config:\n  ${listed.join("\n  ")}` +
-        (more > 0 ? `\n  … and ${more} more` : ""),
-    );
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The core schema, one entry per top-level config key.
@@ -303,218 +273,6 @@ export interface ParseOptions {
   providerConfig?: Readonly<Record<string, string | undefined>>;
 }
 
-// ---------------------------------------------------------------------------------------------
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const p of path) {
-    if (typeof p === "number") {
-      out += `[${p}]`;
-    } else {
-      out += out === "" ? String(p) : `.${String(p)}`;
-    }
-  }
-  return out;
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let v = value;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") {
-      return undefined;
-    }
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-function issueMessage(issue: z.core.$ZodIssue, input: unknown): string {
-  if (issue.code === "invalid_type" && valueAt(input, issue.path) === undefined) {
-    return "required";
-  }
-  if (issue.code === "invalid_key" && issue.issues.length > 0) {
-    // A record key that breaks its rule: the rule's own message.
-    return issueMessage(issue.issues[0], undefined);
-  }
-  // Messages the schema spells out win; zod's own defaults ("Invalid input…") are reworded.
-  if (!issue.message.startsWith("Invalid") && !issue.message.startsWith("Too ")) {
-    return issue.message;
-  }
-  if (issue.code === "invalid_type") {
-    return `must be ${issue.expected === "object" ? "an object" : `a ${issue.expected}`}`;
-  }
-  if (issue.code === "invalid_value" && issue.values.length > 0) {
-    return `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`;
-  }
-  if (issue.code === "too_small" && issue.origin === "string") {
-    return "must not be empty";
-  }
-  return issue.message;
-}
-
-class Problems {
-  readonly lines: string[] = [];
-  add(path: readonly PropertyKey[], message: string): void {
-    this.lines.push(`${CONFIG_NAMESPACE}:${formatPath(path)}: ${message}`);
-  }
-  addZod(prefix: readonly PropertyKey[], error: z.ZodError, input: unknown): void {
-    for (const issue of error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) {
-          this.add([...prefix, ...issue.path, key], "unknown key");
-        }
-      } else {
-        this.add([...prefix, ...issue.path], issueMessage(issue, input));
-      }
-    }
-  }
-  parse<T>(schema: z.ZodType<T>, value: unknown, path: readonly PropertyKey[]): T | undefined {
-    const result = schema.safeParse(value);
-    if (result.success) {
-      return result.data;
-    }
-    this.addZod(path, result.error, value);
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Secrecy, value by value.
-
-/** The schema of a top-level key, for the secrecy walk (workloads with their grants). */
-function topLevelSchema(key: string): z.ZodType | undefined {
-  if (key === "workloads") return z.array(workloadSchema);
-  if (key in coreSchemas) return coreSchemas[key as keyof typeof coreSchemas];
-  return relyingParties.find((p) => p.key === key)?.blockSchema;
-}
-
-/**
- * Whether the schema expects a secure value at `path`: true for a {@link secureString}, false for
- * any other known field, undefined for a path the schema does not know (reported as unknown).
- */
-function expectsSecret(schema: z.ZodType, path: readonly PropertyKey[]): boolean | undefined {
-  let options: z.ZodType[] = [schema];
-  for (let i = 0; ; i++) {
-    // Unwrap optionals and pipes; fan out over union options.
-    const flat: z.ZodType[] = [];
-    const todo = [...options];
-    while (todo.length > 0) {
-      const s = todo.pop() as z.ZodType;
-      if (s instanceof z.ZodOptional) todo.push(s.unwrap() as z.ZodType);
-      else if (s instanceof z.ZodPipe) todo.push(s.in as z.ZodType);
-      else if (s instanceof z.ZodUnion) todo.push(...(s.options as z.ZodType[]));
-      else flat.push(s);
-    }
-    if (i === path.length) {
-      return flat.length === 0 ? undefined : flat.some((s) => s === secureString);
-    }
-    const seg = path[i];
-    options = [];
-    for (const s of flat) {
-      if (s instanceof z.ZodObject && typeof seg === "string" && seg in s.shape) {
-        options.push(s.shape[seg] as z.ZodType);
-      } else if (s instanceof z.ZodArray && typeof seg === "number") {
-        options.push(s.element as z.ZodType);
-      } else if (s instanceof z.ZodRecord && typeof seg === "string") {
-        options.push(s.valueType as z.ZodType);
-      }
-    }
-    if (options.length === 0) return undefined;
-  }
-}
-
-/** Every scalar in a config value, with its path below the value. */
-function leaves(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, [...path, i]));
-  if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
-  return [path];
-}
-
-/**
- * Secure values where the package needs them, and nowhere else. A password must be a secure value
- * (a {@link secureString} field); every other value is used in clear — in resource inputs, URLs,
- * outputs — so a secure one there would be shown to anyone who reads the plan, and is refused.
- *
- * With `secretPaths` (the stack file's `secure:` leaves) each value is checked on its own. Without
- * them only what the engine tells the program is known: which top-level keys hold any secure
- * value. A secure block that has no password field then holds a secure value where none belongs;
- * a secure block with a password field passes (the password may be the secure one).
- */
-export function secrecyProblems(
-  raw: Readonly<Record<string, unknown>>,
-  secretKeys: ReadonlySet<string>,
-  secretPaths?: ReadonlySet<string>,
-): [KeyPath, string][] {
-  const out: [KeyPath, string][] = [];
-  for (const [key, value] of Object.entries(raw)) {
-    const schema = topLevelSchema(key);
-    if (schema === undefined) continue;
-    const fields = leaves(value)
-      .map((path) => ({ path, secret: expectsSecret(schema, path) }))
-      .filter((f): f is { path: PropertyKey[]; secret: boolean } => f.secret !== undefined);
-    const isScalar = !Array.isArray(value) && !isRecord(value);
-    const perLeaf =
-      !secretKeys.has(key) ||
-      isScalar ||
-      [...(secretPaths ?? [])].some(
-        (p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[`),
-      );
-    if (!perLeaf) {
-      if (!fields.some((f) => f.secret)) {
-        out.push([
-          [key],
-          "holds a secure value, but none of its values may be secret; the package uses them in clear (resource inputs, outputs): set them without --secret",
-        ]);
-      }
-      continue;
-    }
-    for (const { path, secret } of fields) {
-      const full = [key, ...path];
-      const isSecure =
-        secretKeys.has(key) && (isScalar || (secretPaths?.has(pulumiConfigPath(full)) ?? false));
-      if (secret && !isSecure) {
-        out.push([
-          full,
-          `must be a secure value (pulumi config set --secret --path ${pulumiConfigPath(full)} …)`,
-        ]);
-      } else if (!secret && isSecure) {
-        out.push([
-          full,
-          "must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
-        ]);
-      }
-    }
-  }
-  return out;
-}
-
-/** The message for a relying party that needs a publicly trusted discovery endpoint. */
-function publicIssuerProblem(need: { reason: string; alternative?: string }): string {
-  const fix =
-    need.alternative === undefined
-      ? "use acme or secretName, not spire"
-      : `set oidc.tls to acme or secretName, ${need.alternative}`;
-  return `${need.reason} and needs a publicly trusted certificate: ${fix}`;
-}
-
-/** The message for a relying party that needs a public certificate while ACME is on staging. */
-function stagingServerProblem(
-  host: string,
-  need: { reason: string; alternative?: string },
-): string {
-  const fix =
-    "set oidc.tls.acme.server to a production ACME directory (or remove it: Let's Encrypt production is the default)";
-  return (
-    `is the staging ACME server ${host}, whose certificates no client trusts; ` +
-    `${need.reason} and needs a publicly trusted certificate: ${fix}` +
-    (need.alternative === undefined ? "" : `, ${need.alternative}`)
-  );
-}
-
 /**
  * Validates the raw stack config (keys without the namespace prefix, values already
  * JSON-decoded) and returns the typed model.
@@ -525,6 +283,7 @@ export function parseStackConfig(
   options: ParseOptions = {},
 ): StackModel {
   const problems = new Problems();
+  const report = problems.report;
   const parties: readonly AnyRelyingParty[] = relyingParties;
   const known = new Set<string>([...Object.keys(coreSchemas), ...parties.map((p) => p.key)]);
   for (const key of Object.keys(raw)) {
@@ -548,167 +307,65 @@ export function parseStackConfig(
   const workloadList = get("workloads", coreSchemas.workloads);
   const workloadFiles = get("workloadFiles", coreSchemas.workloadFiles) ?? {};
   const nodesCtx: NodesContext = {
-    report: (path, message) => problems.add(path, message),
+    report,
     parse: (schema, value, path) => problems.parse(schema, value, path),
   };
   const { nodes, names: nodeNames } = parseNodes(raw.nodes, nodesCtx);
 
   // Cross-field rules read each field on its own, so that one bad field in a section does not
-  // hide another rule's problem in the same section.
+  // hide another rule's problem in the same section; a rule whose field is invalid skips.
   const spireRaw = isRecord(raw.spire) ? raw.spire : {};
-  const spireField = <K extends keyof typeof coreSchemas.spire.shape>(key: K) => {
-    const r = coreSchemas.spire.shape[key].safeParse(spireRaw[key]);
-    return r.success ? (r.data as z.output<(typeof coreSchemas.spire.shape)[K]>) : undefined;
+  type SpireShape = typeof coreSchemas.spire.shape;
+  const spireField = <K extends keyof SpireShape>(key: K) =>
+    fieldOf(coreSchemas.spire.shape[key], spireRaw[key]) as {
+      valid: boolean;
+      value: z.output<SpireShape[K]> | undefined;
+    };
+  const caTTL = spireField("caTTL");
+  const x509SvidTTL = spireField("x509SvidTTL");
+  const jwtSvidTTL = spireField("jwtSvidTTL");
+  const datastoreField = spireField("datastore");
+  const replicas = spireField("replicas");
+  const caKeyType = spireField("caKeyType");
+  const valid = <T>(f: { valid: boolean; value: T | undefined }, fallback: T): T | undefined =>
+    f.valid ? (f.value ?? fallback) : undefined;
+  const ttls = {
+    caTTL: valid(caTTL, "24h"),
+    x509SvidTTL: valid(x509SvidTTL, "4h"),
+    jwtSvidTTL: valid(jwtSvidTTL, "1h"),
+    replicas: valid(replicas, 1),
+    datastoreType: valid(datastoreField, { type: "sqlite3" as const })?.type,
+    caValidityHours: caValidityHours(raw.ca),
   };
-  const caTTL = spireField("caTTL") ?? "24h";
-  const x509SvidTTL = spireField("x509SvidTTL") ?? "4h";
-  const jwtSvidTTL = spireField("jwtSvidTTL") ?? "1h";
-  const datastore = spireField("datastore") ?? { type: "sqlite3" as const };
-  const replicas = spireField("replicas") ?? 1;
-  const caKeyType = spireField("caKeyType") ?? "rsa-2048";
   const blocks = new Map<string, unknown>();
   for (const p of parties) {
     blocks.set(p.key, get(p.key, p.blockSchema));
   }
-  const tlsKind = isRecord(raw.oidc) && isRecord(raw.oidc.tls) ? Object.keys(raw.oidc.tls) : [];
-  if ((parseDuration(jwtSvidTTL) ?? 0) > MAX_JWT_SVID_TTL_SECONDS) {
-    problems.add(
-      ["spire", "jwtSvidTTL"],
-      "must be at most 24h; a JWT-SVID is a bearer token, usable by whoever holds it until it expires",
-    );
-  }
-  if ((parseDuration(x509SvidTTL) ?? 0) >= (parseDuration(caTTL) ?? Infinity)) {
-    problems.add(
-      ["spire", "x509SvidTTL"],
-      `must be shorter than spire.caTTL (${caTTL}); SPIRE cannot sign past its CA's expiry`,
-    );
-  }
-  if (replicas > 1 && datastore.type === "sqlite3") {
-    problems.add(
-      ["spire", "replicas"],
-      "must be 1 with the sqlite3 datastore; use postgres or mysql for more replicas",
-    );
-  }
+  checkSpireTtls(ttls, report);
   if (options.secretKeys !== undefined) {
-    for (const [path, message] of secrecyProblems(raw, options.secretKeys, options.secretPaths)) {
-      problems.add(path, message);
-    }
+    const problemsOfSecrecy = secrecyProblems(
+      raw,
+      topLevelSchema,
+      options.secretKeys,
+      options.secretPaths,
+    );
+    for (const [path, message] of problemsOfSecrecy) problems.addUnquoted(path, message);
   }
-  if (ca?.mode === "generated" && ca.validityHours !== undefined) {
-    if (ca.validityHours * 3600 <= (parseDuration(caTTL) ?? 0)) {
-      problems.add(
-        ["ca", "validityHours"],
-        `must be longer than spire.caTTL (${caTTL}); the root must outlive SPIRE's intermediates`,
-      );
-    }
-  }
+  checkCaValidity(ttls, report);
 
-  // Workloads: each parsed on its own so that every bad entry is reported.
-  const workloads: CoreWorkload[] = [];
-  const grants = new Map<string, GrantEntry<unknown>[]>(parties.map((p) => [p.key, []]));
-  const names = new Map<string, number>();
-  const ids = new Map<string, number>();
-  const nodeWorkloads: Parameters<typeof checkNodes>[0]["nodeWorkloads"][number][] = [];
-  // Pod workloads with a custom SPIFFE ID path get their own ClusterSPIFFEID (see components/spire.ts).
-  const customIds: {
-    index: number;
-    name: string;
-    namespace: string;
-    podLabels: Record<string, string>;
-  }[] = [];
-  (workloadList ?? []).forEach((entry, i) => {
-    const w = problems.parse(workloadSchema, entry, ["workloads", i]) as
-      (z.output<z.ZodObject<typeof workloadCoreShape>> & Record<string, unknown>) | undefined;
-    const name = workloadCoreShape.name.safeParse(isRecord(entry) ? entry.name : undefined);
-    if (name.success) {
-      const seenName = names.get(name.data);
-      if (seenName !== undefined) {
-        problems.add(
-          ["workloads", i, "name"],
-          `duplicates workloads[${seenName}].name "${name.data}"`,
-        );
-      }
-      names.set(name.data, seenName ?? i);
-    }
-    const placement = workloadPlacement(entry, i, w, nodeNames, nodesCtx);
-    if (w === undefined || placement === undefined) {
-      return;
-    }
-    if (placement.mode === "node") nodeWorkloads.push({ index: i, ...placement });
-    // A node workload has no default path (workloadPlacement requires its spiffeIdPath).
-    const defaultPath =
-      placement.mode === "pod"
-        ? defaultSpiffeIdPath(placement.namespace, placement.serviceAccount)
-        : undefined;
-    const path = w.spiffeIdPath ?? defaultPath;
-    if (path === undefined) {
-      return;
-    }
-    if (w.spiffeIdPath !== undefined) {
-      try {
-        parseSpiffePath(w.spiffeIdPath);
-        if (w.spiffeIdPath === "") {
-          throw new SpiffeIdError("path must not be empty");
-        }
-      } catch (e) {
-        problems.add(["workloads", i, "spiffeIdPath"], (e as Error).message);
-        return;
-      }
-    }
-    if (placement.mode === "pod" && path !== defaultPath) {
-      const { namespace, podLabels } = placement;
-      if (Object.keys(podLabels).length === 0) {
-        problems.add(
-          ["workloads", i, "podLabels"],
-          `required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "${namespace}" and replace their default IDs: set labels that only this workload's pods carry`,
-        );
-      } else {
-        const other = customIds.find((c) => selectorsOverlap(c, { namespace, podLabels }));
-        if (other !== undefined) {
-          problems.add(
-            ["workloads", i, "podLabels"],
-            `overlaps workloads[${other.index}].podLabels ("${other.name}") in namespace "${namespace}"; a pod that matches both would be registered under both custom SPIFFE IDs: give one of them a label value the other does not match`,
-          );
-        }
-        customIds.push({ index: i, name: w.name, namespace, podLabels });
-      }
-    }
-    if (trustDomain === undefined) {
-      return;
-    }
-    let spiffeId: string;
-    try {
-      spiffeId = formatSpiffeId(trustDomain, path);
-    } catch (e) {
-      problems.add(["workloads", i, "spiffeIdPath"], (e as Error).message);
-      return;
-    }
-    const seenId = ids.get(spiffeId);
-    if (seenId !== undefined) {
-      problems.add(
-        ["workloads", i],
-        `SPIFFE ID ${spiffeId} duplicates the one of workloads[${seenId}]`,
-      );
-    }
-    ids.set(spiffeId, seenId ?? i);
-    const workload: CoreWorkload =
-      placement.mode === "pod"
-        ? {
-            name: w.name,
-            spiffeId,
-            ...placement,
-            files: (workloadFiles.enabled ?? true) && (w.files ?? true),
-          }
-        : { name: w.name, spiffeId, ...placement };
-    workloads.push(workload);
-    for (const p of parties) {
-      if (w[p.key] === undefined) continue;
-      if (raw[p.key] === undefined) {
-        problems.add(["workloads", i, p.key], `needs the ${CONFIG_NAMESPACE}:${p.key} block`);
-      }
-      grants.get(p.key)?.push({ index: i, workload, grant: w[p.key] });
-    }
-  });
+  const filesEnabled = fieldOf(coreSchemas.workloadFiles.shape.enabled, workloadFilesRaw(raw));
+  const { workloads, grants, nodeWorkloads } = checkWorkloads(
+    {
+      entries: workloadList ?? [],
+      trustDomain,
+      filesEnabled: filesEnabled.value ?? true,
+      nodeNames,
+      parties,
+      hasKey: (key) => raw[key] !== undefined,
+      parse: (entry, i) => parseWorkload(problems, entry, i),
+    },
+    report,
+  );
 
   const oidcRaw = isRecord(raw.oidc) ? raw.oidc : {};
   checkNodes(
@@ -732,43 +389,22 @@ export function parseStackConfig(
     ...options.providerConfig,
     "azure-native:subscriptionId": options.azureSubscriptionId,
   };
-  const oidcTls = oidc === undefined ? undefined : oidcTlsModel(oidc.tls);
-  for (const p of parties) {
-    const block = blocks.get(p.key);
-    const partyGrants = grants.get(p.key) ?? [];
-    p.check?.({
+  const tls = fieldOf(coreSchemas.oidc.shape.tls, oidcRaw.tls).value;
+  const oidcTls = tls === undefined ? undefined : oidcTlsModel(tls);
+  checkComposition(
+    {
       raw,
-      block,
-      core: { trustDomain, caMode: ca?.mode, caKeyType, oidcTls },
-      grants: partyGrants,
-      secretKeys: options.secretKeys,
+      parties,
+      blocks,
+      grants,
+      core: { trustDomain, caMode: ca?.mode, caKeyType: caKeyType.value ?? "rsa-2048", oidcTls },
+      caKeyTypeValid: caKeyType.valid,
+      tlsKind: isRecord(oidcRaw.tls) ? Object.keys(oidcRaw.tls) : [],
       providerConfig,
-      report: (path, message) => problems.add(path, message),
       reportOther: (fullKey, message) => problems.lines.push(`${fullKey}: ${message}`),
-    });
-    if (block === undefined) continue;
-    const publicNeed = p.publicIssuer?.(block);
-    if (publicNeed !== undefined && tlsKind.includes("spire")) {
-      problems.add(publicNeed.path, publicIssuerProblem(publicNeed));
-    }
-    const stagingHost = oidcTls?.kind === "acme" ? acmeStagingHost(oidcTls.server) : undefined;
-    if (publicNeed !== undefined && stagingHost !== undefined) {
-      problems.add(
-        ["oidc", "tls", "acme", "server"],
-        stagingServerProblem(stagingHost, publicNeed),
-      );
-    }
-    const jwtNeed = p.jwtAlgorithms?.(block, partyGrants);
-    if (jwtNeed !== undefined && !jwtNeed.algorithms.includes(JWT_ALGORITHM[caKeyType])) {
-      const allowed = (Object.keys(JWT_ALGORITHM) as CaKeyType[]).filter((k) =>
-        jwtNeed.algorithms.includes(JWT_ALGORITHM[k]),
-      );
-      problems.add(
-        ["spire", "caKeyType"],
-        `must be ${joinOr(allowed)} ${jwtNeed.when}: ${jwtNeed.reason}, and SPIRE signs JWT-SVIDs with its CA key (${caKeyType})`,
-      );
-    }
-  }
+    },
+    report,
+  );
 
   if (
     problems.lines.length > 0 ||
@@ -779,10 +415,15 @@ export function parseStackConfig(
     ca === undefined ||
     spire === undefined
   ) {
-    throw new ConfigError(problems.lines);
+    const texts =
+      options.secretKeys === undefined
+        ? []
+        : secureTexts(raw, topLevelSchema, options.secretKeys, options.secretPaths);
+    throw new ConfigError(problems.redacted(texts));
   }
 
   const issuerUrl = `https://${oidc.host}`;
+  const datastore = spire.datastore ?? { type: "sqlite3" as const };
   const model: StackModel = {
     trustDomain,
     clusterName,
@@ -811,10 +452,10 @@ export function parseStackConfig(
       chartVersion: spire.chartVersion ?? DEFAULT_VERSIONS.spire,
       crdsChartVersion: spire.crdsChartVersion ?? DEFAULT_VERSIONS.spireCrds,
       caKeyType: spire.caKeyType ?? "rsa-2048",
-      caTTL,
-      x509SvidTTL,
-      jwtSvidTTL,
-      replicas,
+      caTTL: spire.caTTL ?? "24h",
+      x509SvidTTL: spire.x509SvidTTL ?? "4h",
+      jwtSvidTTL: spire.jwtSvidTTL ?? "1h",
+      replicas: spire.replicas ?? 1,
       datastore:
         datastore.type === "sqlite3"
           ? { type: "sqlite3" }
@@ -871,8 +512,46 @@ function oidcTlsModel(tls: z.output<typeof oidcTlsSchema>): OidcTls {
       : { kind: "spire" };
 }
 
-function joinOr(items: readonly string[]): string {
-  return items.length <= 1
-    ? items.join("")
-    : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+/** The schema of a top-level key, for the secrecy walk (workloads with their grants). */
+function topLevelSchema(key: string): z.ZodType | undefined {
+  if (key === "workloads") return z.array(workloadSchema);
+  if (key === "nodes") return z.array(nodeSchema);
+  if (key in coreSchemas) return coreSchemas[key as keyof typeof coreSchemas];
+  return relyingParties.find((p) => p.key === key)?.blockSchema;
+}
+
+/** `ca.validityHours` when the CA is generated and the field is valid (or undefined). */
+function caValidityHours(ca: unknown): number | undefined {
+  if (!isRecord(ca) || ca.mode !== "generated") return undefined;
+  return fieldOf(coreSchemas.ca.options[0].shape.validityHours, ca.validityHours).value;
+}
+
+function workloadFilesRaw(raw: Readonly<Record<string, unknown>>): unknown {
+  return isRecord(raw.workloadFiles) ? raw.workloadFiles.enabled : undefined;
+}
+
+/**
+ * One workload entry: its shape problems reported as a whole, then each core field and each
+ * grant read on its own, so that the rules run on whatever is valid.
+ */
+function parseWorkload(problems: Problems, entry: unknown, i: number): ParsedWorkload {
+  const whole = problems.parse(workloadSchema, entry, ["workloads", i]) as
+    Record<string, unknown> | undefined;
+  const rec = isRecord(entry) ? entry : {};
+  const fields: Record<string, unknown> = {};
+  const invalid = new Set<string>();
+  for (const [key, schema] of Object.entries(workloadCoreShape)) {
+    const f = whole === undefined ? fieldOf(schema, rec[key]) : { valid: true, value: whole[key] };
+    if (!f.valid) invalid.add(key);
+    else if (f.value !== undefined) fields[key] = f.value;
+  }
+  const grants = new Map<string, unknown>();
+  const grantKeys: string[] = [];
+  for (const p of relyingParties) {
+    if (rec[p.key] === undefined) continue;
+    grantKeys.push(p.key);
+    const f = whole === undefined ? fieldOf(p.grantSchema, rec[p.key]) : { value: whole[p.key] };
+    if (f.value !== undefined) grants.set(p.key, f.value);
+  }
+  return { fields: fields, invalid, grants, grantKeys };
 }

@@ -78,3 +78,15 @@ export function selectorsOverlap(
     ([k, v]) => !Object.hasOwn(b.podLabels, k) || b.podLabels[k] === v,
   );
 }
+
+/**
+ * The problem with a workload's SPIFFE ID path in SPIRE's reserved namespace (`/spire` and
+ * below: the IDs of its servers and agents). SPIRE's entry API refuses such a workload entry
+ * ("path is in the reserved namespace", `idutil.IsReservedPath`, spiffe/spire v1.15), so the
+ * deployment would succeed and the workload would never get an ID.
+ */
+export function reservedSpiffePathProblem(path: string): string | undefined {
+  return path === "/spire" || path.startsWith("/spire/")
+    ? "must not be /spire or below it; SPIRE reserves that namespace for its servers' and agents' own IDs and refuses a workload entry there, so the workload would never get an ID: choose another path"
+    : undefined;
+}

@@ -45,8 +45,6 @@ export interface CheckContext<B, G> {
   };
   /** The workloads that carry a valid grant of this relying party. */
   grants: GrantEntry<G>[];
-  /** Keys (without namespace) that Pulumi holds as secrets; undefined outside a program. */
-  secretKeys?: ReadonlySet<string>;
   /** Config values of other namespaces the block depends on (e.g. `azure-native:subscriptionId`). */
   providerConfig: Readonly<Record<string, string | undefined>>;
   /** Reports a problem at a key path below `spire-federation:`. */
