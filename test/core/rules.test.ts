@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, type ParseOptions } from "../../components/config";
 import { baseConfig } from "../fixtures";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 
 function problemsOf(raw: Record<string, unknown>, options: ParseOptions = {}): string[] {
   try {
