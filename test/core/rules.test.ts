@@ -7,8 +7,6 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, type ParseOptions } from "../../components/config";
 import { baseConfig } from "../fixtures";
 
- 
-
 function problemsOf(raw: Record<string, unknown>, options: ParseOptions = {}): string[] {
   try {
     parseStackConfig(raw, options);

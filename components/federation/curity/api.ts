@@ -157,7 +157,7 @@ export function apiError(
   const detail =
     tag === undefined
       ? " (no RESTCONF error body)"
-      : ` ${tag}${message ? `: ${message.slice(0, 300)}` : ""}`;
+      : ` ${tag}${message ? `: ${redact(message, secretsOf(conn)).slice(0, 300)}` : ""}`;
   const auth = res.status === 401 ? "; check curity.username and curity.password" : "";
   return new CurityApiError(
     redact(

@@ -124,23 +124,20 @@ function apiError(
   if (err === undefined) {
     message = `no API error in the body (${Buffer.byteLength(res.text)} bytes)`;
   } else {
-    message = short(err.message ?? "no message");
+    // Redacted before cut: a secret cut in half would no longer be found.
+    const clear = (v: unknown) =>
+      short(redact(typeof v === "string" ? v : JSON.stringify(v), secrets));
+    message = clear(err.message ?? "no message");
     const cause = err.cause as Record<string, unknown> | undefined;
     if (cause !== null && typeof cause === "object") {
       const why = cause.reason ?? cause.message ?? cause.code;
       if (why !== undefined) {
-        message += ` (${cause.field ? `${short(cause.field)}: ` : ""}${short(why)})`;
+        message += ` (${cause.field ? `${clear(cause.field)}: ` : ""}${clear(why)})`;
       }
     }
   }
   const code = typeof err?.code === "string" ? err.code : "UNKNOWN";
-  return new ZitiApiError(
-    method,
-    path,
-    res.status,
-    redact(code, secrets),
-    redact(message, secrets),
-  );
+  return new ZitiApiError(method, path, res.status, short(redact(code, secrets)), message);
 }
 
 /** One HTTP call to the management API, with the connection's trust and limits. */
