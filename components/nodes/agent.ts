@@ -1,5 +1,5 @@
 /**
- * The files an operator drops onto a node: the `spire-agent` configuration (HCL, SPIRE 1.14's
+ * The files an operator drops onto a node: the `spire-agent` configuration (HCL, SPIRE 1.15's
  * `doc/spire_agent.md` keys) and a hardened systemd unit. Both are plain strings known at plan
  * time; the bootstrap trust bundle (the stable root) comes from the root of trust.
  */
@@ -29,9 +29,10 @@ function q(s: string): string {
  * - `trust_bundle_path` holds the stable root as PEM (`trust_bundle_format = "pem"`): the server's
  *   SVID chains to it through SPIRE's intermediate, so the agent can verify the server on first
  *   contact without `insecure_bootstrap`;
- * - `http_challenge` with the node's hostname and port 80 (the server requires it);
- * - `disk` key manager in the data directory, so a restart keeps the agent's identity (with TOFU
- *   a node cannot attest twice);
+ * - `http_challenge` with the node's hostname and port 80 (the server requires it). The agent
+ *   listens on port 80 only while it attests, which with the server's `tofu = false` is also how
+ *   it rotates its SVID: port 80 must stay free and reachable from the server;
+ * - `disk` key manager in the data directory, so a restart keeps the agent's identity;
  * - `unix` workload attestor with `discover_workload_path` (for `unix:path` selectors; the agent
  *   runs as root) and `workload_size_limit = -1` (no `unix:sha256`: the executable is not hashed).
  */

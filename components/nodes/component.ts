@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rejectProblems } from "../federation/args";
 import type { UnixSelectors } from "../model";
 import { agentConfigHcl, agentSystemdUnit } from "./agent";
-import { agentSpiffeId, NODE_PATHS, unixSelectors } from "./rules";
+import { agentSpiffeId, NODE_PATHS, nodeHostnameProblem, unixSelectors } from "./rules";
 
 /** One node: a machine that runs a SPIRE agent. */
 export interface NodeArgs {
@@ -93,6 +93,8 @@ export function nodesArgsProblems(args: NodesArgs): string[] {
   for (const n of args.nodes) {
     if (names.has(n.name)) problems.push(`node ${n.name} is listed twice`);
     if (hostnames.has(n.hostname)) problems.push(`hostname ${n.hostname} is listed twice`);
+    const bad = nodeHostnameProblem(n.hostname);
+    if (bad !== undefined) problems.push(`node ${n.name}: hostname ${bad}`);
     names.add(n.name);
     hostnames.add(n.hostname);
   }

@@ -4,7 +4,7 @@
  */
 import type { Policy } from "../federation/contract";
 import { obj, spireReleasePolicy, waitsOnSpirePolicy } from "../policy-kit";
-import { isAnchoredPattern } from "./rules";
+import { isAnchoredPattern, patternHostname } from "./rules";
 
 /** Type tokens of the resources these rules look at. */
 export const NODES_TYPES = {
@@ -27,7 +27,7 @@ export const nodesPolicies: Policy[] = [
   spireReleasePolicy({
     name: "spire-http-challenge-hosts",
     description:
-      "The http_challenge node attestor admits listed hosts only: allowedDNSPatterns set, each anchored ^…$ (SPIRE matches patterns anywhere in the hostname).",
+      "The http_challenge node attestor admits listed hosts only: allowedDNSPatterns set, each exactly ^<escaped hostname>$ (SPIRE matches patterns anywhere in the hostname, and any other regexp admits hosts nobody listed).",
     severity: "high",
     enforcementLevel: "mandatory",
     check: (_s, args, report) => {
@@ -39,9 +39,14 @@ export const nodesPolicies: Policy[] = [
         );
       }
       for (const p of hc.patterns) {
-        if (typeof p === "string" && !isAnchoredPattern(p)) {
+        if (typeof p !== "string") continue;
+        if (!isAnchoredPattern(p)) {
           report(
             `allowedDNSPatterns entry ${JSON.stringify(p)} is not anchored ^…$: SPIRE matches it anywhere in a hostname, so other hosts can attest; anchor it`,
+          );
+        } else if (patternHostname(p) === undefined) {
+          report(
+            `allowedDNSPatterns entry ${JSON.stringify(p)} is not exactly ^<hostname with each dot escaped>$ (e.g. ^vm-1\\.example\\.com$): SPIRE matches it as a regexp, so an alternation, a wildcard or an unescaped dot lets hosts nobody listed attest; list one escaped hostname per pattern`,
           );
         }
       }

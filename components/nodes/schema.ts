@@ -7,7 +7,12 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { dnsLabel, dnsSubdomain, hostName, ruled } from "../config-fields";
 import type { NodeModel, ServerExposure, UnixSelectors } from "../model";
-import { unixPathProblem, unixSelectorsOverlap, unixUserProblem } from "./rules";
+import {
+  nodeHostnameProblem,
+  unixPathProblem,
+  unixSelectorsOverlap,
+  unixUserProblem,
+} from "./rules";
 
 /** A key path below `spire-federation:`. */
 type KeyPath = readonly PropertyKey[];
@@ -45,10 +50,13 @@ export const nodeWorkloadShape = {
   unix: unixSchema.optional(),
 };
 
+/** Schema of `nodes[].hostname`: a DNS name within DNS's limits, not an IP address. */
+export const nodeHostname = ruled(nodeHostnameProblem);
+
 /** Schema of one entry of `nodes`. */
 export const nodeSchema = z.strictObject({
   name: dnsLabel,
-  hostname: hostName,
+  hostname: nodeHostname,
   attestation: z
     .enum(["httpChallenge", "joinToken"], { error: "must be httpChallenge or joinToken" })
     .optional(),
@@ -112,6 +120,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Where each parsed node stands in the raw `nodes` list (for key paths of later checks). */
+const nodeIndex = new WeakMap<NodeModel, number>();
+
 /**
  * Parses `nodes` entry by entry: names and hostnames unique, `joinToken` refused with its
  * reason. Returns the valid nodes and the names a workload may refer to (every entry's valid
@@ -136,7 +147,7 @@ export function parseNodes(
       }
       names.set(name.data, seen ?? i);
     }
-    const hostname = hostName.safeParse(isRecord(entry) ? entry.hostname : undefined);
+    const hostname = nodeHostname.safeParse(isRecord(entry) ? entry.hostname : undefined);
     if (hostname.success) {
       const seen = hostnames.get(hostname.data);
       if (seen !== undefined) {
@@ -156,7 +167,13 @@ export function parseNodes(
       );
       return;
     }
-    nodes.push({ name: node.name, hostname: node.hostname, attestation: "httpChallenge" });
+    const model: NodeModel = {
+      name: node.name,
+      hostname: node.hostname,
+      attestation: "httpChallenge",
+    };
+    nodeIndex.set(model, i);
+    nodes.push(model);
   });
   return { nodes, names: new Set(names.keys()) };
 }
@@ -290,6 +307,21 @@ export function checkNodes(
       );
     }
   }
+  // The cluster's own hosts: port 80 of an ingress host reaches the ingress controller, where
+  // any namespace allowed to add an Ingress rule for that host could answer the challenge.
+  const served: [string | undefined, string][] = [
+    [oidc.host, "oidc.host, the discovery provider's ingress"],
+    [exposure?.host, "spire.server.exposure.host, the SPIRE server's ingress"],
+    [exposure?.address, "spire.server.exposure.address, the SPIRE server's load balancer"],
+  ];
+  input.nodes.forEach((node, i) => {
+    const clash = served.find(([host]) => host === node.hostname);
+    if (clash === undefined) return;
+    ctx.report(
+      ["nodes", nodeIndex.get(node) ?? i, "hostname"],
+      `must not be ${clash[1]} (${node.hostname}); the SPIRE server fetches the challenge from http://${node.hostname}:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there takes the node's identity before it first attests: give the node its own DNS name`,
+    );
+  });
   input.nodeWorkloads.forEach((w, i) => {
     const other = input.nodeWorkloads
       .slice(0, i)

@@ -18,8 +18,8 @@ export interface NodesServerValuesArgs {
  * The `spire-server` values for agents outside the cluster (empty when there are none).
  * - `http_challenge`: `allowedDNSPatterns` admits exactly the listed hostnames (anchored,
  *   escaped: SPIRE matches unanchored); `requiredPort` 80 with `allowNonRootPorts` false, so that
- *   only root on a listed host can answer the challenge; `tofu` stays the chart's true (a node
- *   attests once; see components/nodes/README.md for re-attesting).
+ *   only root on a listed host can answer the challenge; `tofu` false, so that a node offline
+ *   longer than its agent SVID re-attests instead of being locked out (components/nodes/README.md).
  * - ingress: the chart adds the TLS-passthrough annotations for `global.spire.ingressControllerType`
  *   ingress-nginx or openshift (the config refuses others): agents authenticate the server by its
  *   SPIFFE ID over mTLS, which a terminating ingress would break.
@@ -37,6 +37,7 @@ export function nodesServerValues(
         allowedDNSPatterns: args.hostnames.map(dnsPatternFor),
         requiredPort: HTTP_CHALLENGE_PORT,
         allowNonRootPorts: false,
+        tofu: false,
       },
     };
   }

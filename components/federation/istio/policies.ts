@@ -20,6 +20,7 @@ import {
   ISTIO_DEFAULT_TRUST_DOMAIN,
   ISTIO_REPO,
   listsSpireTemplate,
+  meshNamespaceProblem,
   SPIFFE_CSI_DRIVER,
   SPIRE_TEMPLATE,
   TEMPLATES_ANNOTATION,
@@ -134,7 +135,7 @@ export const istioPolicies: Policy[] = [
   resourcePolicy({
     name: "istio-spire-template",
     description:
-      "istiod's spire injection template mounts SPIRE's Workload API socket (CSI csi.spiffe.io) where istio-agent looks for it, and the gateway's pods ask for it.",
+      "istiod's spire injection template mounts SPIRE's Workload API socket (CSI csi.spiffe.io) where istio-agent looks for it, and the gateway's pods ask for it in a namespace that Istio injects and SPIRE's controller manager does not ignore.",
     severity: "high",
     enforcementLevel: "mandatory",
     types: [CORE_TYPES.helmRelease],
@@ -152,6 +153,9 @@ export const istioPolicies: Policy[] = [
             `the gateway's pods are injected with "${annotation}" only: their proxy would use istiod's certificates, which SPIRE-backed peers reject; set podAnnotations["${TEMPLATES_ANNOTATION}"] to "gateway,${SPIRE_TEMPLATE}"`,
           );
         }
+        const namespace = str(props.namespace) ?? "default";
+        const problem = meshNamespaceProblem(namespace, { gateway: true });
+        if (problem !== undefined) report(`the gateway's namespace ${problem}`);
       }
     },
   }),

@@ -116,3 +116,63 @@ export function listsSpireTemplate(annotation: string | undefined): boolean {
     .map((t) => t.trim())
     .includes(SPIRE_TEMPLATE);
 }
+
+/**
+ * Namespaces istiod's injector never injects, whatever the labels say
+ * (`pkg/kube/inject/initializer.go` `IgnoredNamespaces`, checked first in `injectRequired`).
+ */
+export const ISTIO_IGNORED_NAMESPACES = [
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  "local-path-storage",
+] as const;
+/**
+ * SPIRE's own namespaces (chart spire 0.30.0 `global.spire.namespaces.{server,system}.name`,
+ * under the recommended layout this stack sets): the chart's `default` ClusterSPIFFEID, which
+ * issues a mesh workload's ID, selects every namespace but these (`NotIn`).
+ */
+export const SPIRE_OWN_NAMESPACES = ["spire-server", "spire-system"] as const;
+/**
+ * The controller manager's ignored namespaces: chart spire 0.30.0's default
+ * `controllerManager.ignoreNamespaces` (`charts/spire/charts/spire-server/values.yaml`), which
+ * this stack keeps. Go regexps matched anywhere in the name (spire-controller-manager
+ * `pkg/namespace/namespace.go` `IsIgnored`: `regex.MatchString`): no entry for any pod there.
+ */
+export const SPIRE_IGNORED_NAMESPACE_PATTERNS = [
+  "kube-system",
+  "kube-public",
+  "local-path-storage",
+  "openshift-.*",
+  "ibm-.*",
+] as const;
+
+/**
+ * Why a mesh workload's or the gateway's pods cannot work in a namespace, or `undefined`: Istio
+ * does not inject there, or SPIRE issues no identity there (istio-agent then waits on SPIRE's
+ * socket and the proxy never becomes ready). `gateway`: the pods have a ClusterSPIFFEID of their
+ * own, which selects SPIRE's namespaces too; a mesh workload relies on the chart's default one.
+ */
+export function meshNamespaceProblem(
+  namespace: string,
+  opts: { gateway?: boolean; ignorePatterns?: readonly string[] } = {},
+): string | undefined {
+  if ((ISTIO_IGNORED_NAMESPACES as readonly string[]).includes(namespace)) {
+    return `is ${namespace}, which Istio never injects (istiod skips ${ISTIO_IGNORED_NAMESPACES.join(", ")}): its pods would run without a proxy; use a namespace of your own`;
+  }
+  if (!opts.gateway && (SPIRE_OWN_NAMESPACES as readonly string[]).includes(namespace)) {
+    return `is ${namespace}, SPIRE's own namespace: the chart's default ClusterSPIFFEID selects no pod there, so the proxy would wait on SPIRE for an identity and never become ready; use a namespace of your own`;
+  }
+  const patterns = opts.ignorePatterns ?? SPIRE_IGNORED_NAMESPACE_PATTERNS;
+  const pattern = patterns.find((p) => {
+    try {
+      return new RegExp(p).test(namespace);
+    } catch {
+      return false;
+    }
+  });
+  if (pattern !== undefined) {
+    return `is ${namespace}, which SPIRE's controller manager ignores (ignoreNamespaces pattern ${JSON.stringify(pattern)}, matched anywhere in the name): it registers no pod there, so the proxy would wait on SPIRE for an identity and never become ready; use another namespace`;
+  }
+  return undefined;
+}

@@ -10,6 +10,7 @@ import {
   DEFAULT_GATEWAY_NAME,
   DEFAULT_GATEWAY_NAMESPACE,
   DEFAULT_ISTIO_VERSION,
+  meshNamespaceProblem,
   meshSpiffePath,
   MTLS_MODES,
   revisionProblem,
@@ -105,6 +106,10 @@ export function checkIstio(ctx: CheckContext<IstioBlockInput, IstioGrantInput>):
       );
     }
   });
+  if (gateway !== undefined) {
+    const problem = meshNamespaceProblem(gateway.namespace, { gateway: true });
+    if (problem !== undefined) ctx.report(["istio", "ingressGateway", "namespace"], problem);
+  }
   for (const { index, workload, grant } of ctx.grants) {
     if (workload.mode === "node") {
       ctx.report(
@@ -113,7 +118,10 @@ export function checkIstio(ctx: CheckContext<IstioBlockInput, IstioGrantInput>):
       );
       continue;
     }
-    if (grant.mesh === false || td === undefined) continue;
+    if (grant.mesh === false) continue;
+    const nsProblem = meshNamespaceProblem(workload.namespace);
+    if (nsProblem !== undefined) ctx.report(["workloads", index, "namespace"], nsProblem);
+    if (td === undefined) continue;
     const path = meshSpiffePath(workload.namespace, workload.serviceAccount);
     if (workload.spiffeId !== formatSpiffeId(td, path)) {
       ctx.report(

@@ -9,7 +9,7 @@ import Ajv from "ajv";
 import { parse } from "yaml";
 import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../../components/config";
 import {
   baseValues,
   chartVersionProblem,
@@ -22,38 +22,19 @@ import {
   spireTemplateProblems,
   WORKLOAD_SOCKET_DIR,
   type IstioFederationArgs,
-} from "../components/federation/istio/index";
-import { criticalPaths } from "../tools/bench";
-import type { PlannedResource, ProgramRun } from "../tools/harness";
-import { planStack } from "./compiled";
-import { crdValidator } from "./crd";
-import { baseConfig } from "./fixtures";
-import { all, ROOT, runRaw, runStackFile } from "./helpers";
+} from "../../components/federation/istio/index";
+import { criticalPaths } from "../../tools/bench";
+import type { PlannedResource, ProgramRun } from "../../tools/harness";
+import { planStack } from "../compiled";
+import { crdValidator } from "../crd";
+import { meshConfig, problemsOf } from "../support/stack-fixtures";
+import { all, ROOT, runRaw, runStackFile } from "../helpers";
 
 const CONTRACTS = path.join(ROOT, "test", "contracts");
 const contract = (file: string) => readFileSync(path.join(CONTRACTS, file), "utf8");
 
 // ---------------------------------------------------------------------------------------------
 // Config
-
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("config was accepted");
-}
-
-/** baseConfig with an istio block and both workloads in the mesh. */
-function meshConfig(istio: Record<string, unknown> = {}): Record<string, any> {
-  const c: Record<string, any> = baseConfig();
-  c.istio = istio;
-  c.workloads[0].istio = {};
-  c.workloads[1].istio = { mesh: true };
-  return c;
-}
 
 const P = "spire-federation:";
 const badConfigs: [string, (c: Record<string, any>) => void, string[]][] = [

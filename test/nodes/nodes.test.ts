@@ -7,53 +7,32 @@
 import { X509Certificate } from "node:crypto";
 import { parse as parseHcl } from "hcl-parser";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../../components/config";
 import {
   agentConfigHcl,
   dnsPatternFor,
   isAnchoredPattern,
+  patternHostname,
   Nodes,
   nodesArgsProblems,
   unixSelectorsOverlap,
   type NodesArgs,
-} from "../components/nodes/index";
-import { spireValues } from "../components/spire";
-import { SpireFederation, spireValuesArgs } from "../components/stack";
-import { policies } from "../policy/policies";
-import type { ProgramRun } from "../tools/harness";
-import { runPolicies } from "../tools/policy-runner";
-import { planStack } from "./compiled";
-import { baseConfig, makeCertificate, pkcs8Pem } from "./fixtures";
-import { all, chartDefaults, computedOutputs, find, runRaw, runStackFile } from "./helpers";
+} from "../../components/nodes/index";
+import { spireValues } from "../../components/spire";
+import { SpireFederation, spireValuesArgs } from "../../components/stack";
+import { policies } from "../../policy/policies";
+import type { ProgramRun } from "../../tools/harness";
+import { runPolicies } from "../../tools/policy-runner";
+import { planStack } from "../compiled";
+import { baseConfig, makeCertificate, pkcs8Pem } from "../fixtures";
+import { problemsOf, withNodes } from "../support/stack-fixtures";
+import { all, chartDefaults, computedOutputs, find, runRaw, runStackFile } from "../helpers";
 
 const ENTRY = "kubernetes:spire.spiffe.io/v1alpha1:ClusterStaticEntry";
 const CSID = "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID";
 const CONF = "/etc/spire/agent/agent.conf";
 const BUNDLE = "/etc/spire/agent/bootstrap.crt";
 const UNIT = "/etc/systemd/system/spire-agent.service";
-
-/** The problems parseStackConfig reports for `raw` (fails the test if it accepts it). */
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("config was accepted");
-}
-
-/** The base config plus two nodes, an ingress exposure and one node workload (workloads[2]). */
-function withNodes(): Record<string, any> {
-  const c: Record<string, any> = baseConfig();
-  c.spire = { server: { exposure: { host: "spire.test.example.com", ingressClassName: "nginx" } } };
-  c.nodes = [
-    { name: "vm-1", hostname: "vm-1.test.example.com" },
-    { name: "vm-2", hostname: "vm-2.test.example.com", attestation: "httpChallenge" },
-  ];
-  c.workloads.push({ name: "app", node: "vm-1", unix: { uid: 1000 }, spiffeIdPath: "/vm/app" });
-  return c;
-}
 
 const NS = "spire-federation:";
 
@@ -373,6 +352,7 @@ describe("rules", () => {
     const pattern = dnsPatternFor(host);
     expect(pattern).toBe("^edge-1\\.vms\\.example\\.com$");
     expect(isAnchoredPattern(pattern)).toBe(true);
+    expect(patternHostname(pattern)).toBe(host);
     // RE2 and JavaScript agree on this syntax; SPIRE uses FindAllStringSubmatch (unanchored).
     const re = new RegExp(pattern);
     expect(re.test(host)).toBe(true);
@@ -386,8 +366,8 @@ describe("rules", () => {
       // The unanchored, unescaped pattern would have let most of them in.
     }
     expect(new RegExp(host).test("edge-1.vms.example.com.evil.net")).toBe(true);
-    expect(isAnchoredPattern("^a\\$")).toBe(false);
-    expect(isAnchoredPattern("a$")).toBe(false);
+    expect(patternHostname("^a\\$")).toBeUndefined();
+    expect(patternHostname("a$")).toBeUndefined();
   });
 
   it("selectors overlap unless one kind is set to two values", () => {
@@ -449,6 +429,7 @@ describe("the edge stack", () => {
         allowedDNSPatterns: ["^edge-1\\.vms\\.example\\.com$", "^edge-2\\.vms\\.example\\.com$"],
         requiredPort: 80,
         allowNonRootPorts: false,
+        tofu: false,
       },
     });
     expect(values["spire-server"].ingress).toEqual({
