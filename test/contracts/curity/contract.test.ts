@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { CURITY_MEMBERS, curityPaths } from "../../../components/federation/curity/api";
 import { curityClientBody } from "../../../components/federation/curity/component";
-import { CurityTestServer } from "../../curity-server";
+import { CurityTestServer } from "../../curity/server";
 import {
   carriedXml,
   CURITY_CONTRACT,

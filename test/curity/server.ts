@@ -30,8 +30,8 @@ import {
   type FaultServer,
   type RecordedRequest,
   type Reply,
-} from "./support/fault-server";
-import { CURITY_CONTRACT, entryProblems, type EntityName } from "./contracts/curity/contract";
+} from "../support/fault-server";
+import { CURITY_CONTRACT, entryProblems, type EntityName } from "../contracts/curity/contract";
 
 const C = CURITY_CONTRACT;
 const JSON_TYPE = C.mediaType;

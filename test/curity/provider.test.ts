@@ -11,19 +11,19 @@ import {
   curityPaths,
   getEntry,
   type CurityConnection,
-} from "../components/federation/curity/api";
-import { curityClientBody } from "../components/federation/curity/component";
+} from "../../components/federation/curity/api";
+import { curityClientBody } from "../../components/federation/curity/component";
 import {
   curityProvider,
   stateProblems,
   type CurityState,
-} from "../components/federation/curity/provider";
-import { HttpError } from "../components/http/client";
-import { CurityTestServer } from "./curity-server";
-import { CURITY_CONTRACT } from "./contracts/curity/contract";
-import { makeCertificate } from "./fixtures";
-import type { FaultServer } from "./support/fault-server";
-import { shippedProvider } from "./support/shipped-provider";
+} from "../../components/federation/curity/provider";
+import { HttpError } from "../../components/http/client";
+import { CurityTestServer } from "./server";
+import { CURITY_CONTRACT } from "../contracts/curity/contract";
+import { makeCertificate } from "../fixtures";
+import type { FaultServer } from "../support/fault-server";
+import { shippedProvider } from "../support/shipped-provider";
 
 const p = curityProvider as Required<typeof curityProvider>;
 const PASSWORD = "s3cret-Curity-admin-pw";

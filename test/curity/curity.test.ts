@@ -5,25 +5,25 @@
  */
 import { X509Certificate } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig } from "../components/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import {
   CurityFederation,
   curityArgsProblems,
   curityCurl,
   type CurityFederationArgs,
-} from "../components/federation/curity/component";
+} from "../../components/federation/curity/component";
 import {
   adminUrlProblem,
   scopeProblem,
   tokenEndpointProblem,
   trustStorePemProblems,
-} from "../components/federation/curity/rules";
-import { policies } from "../policy/policies";
-import type { ProgramRun } from "../tools/harness";
-import { runPolicies } from "../tools/policy-runner";
-import { planStack } from "./compiled";
-import { baseConfig, makeCertificate } from "./fixtures";
-import { all, find, runRaw, runStackFile } from "./helpers";
+} from "../../components/federation/curity/rules";
+import { policies } from "../../policy/policies";
+import type { ProgramRun } from "../../tools/harness";
+import { runPolicies } from "../../tools/policy-runner";
+import { planStack } from "../compiled";
+import { baseConfig, makeCertificate } from "../fixtures";
+import { all, find, runRaw, runStackFile } from "../helpers";
 
 const CLIENT = "pulumi-nodejs:dynamic/curity:Client";
 const MAPPING = "pulumi-nodejs:dynamic/curity:ClientIdMapping";
