@@ -4,7 +4,7 @@
  * refuses `%2F`), scopes the profile defines, and the loss of everything written over RESTCONF
  * when the admin pod restarts without persistent configuration.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   CURITY_MEMBERS,
   curityPaths,
@@ -13,50 +13,20 @@ import {
 import { curityClientBody } from "../../components/federation/curity/component";
 import { curityProvider, type CurityState } from "../../components/federation/curity/provider";
 import { CURITY_CONTRACT } from "../contracts/curity/contract";
-import { makeCertificate } from "../fixtures";
-import type { FaultServer } from "../support/fault-server";
-import { CurityTestServer } from "./server";
+import { CURITY_TEST_PASSWORD, useCurityServer } from "./harness";
+import type { CurityTestServer } from "./server";
 
 const p = curityProvider as Required<typeof curityProvider>;
-const PASSWORD = "s3cret-Curity-admin-pw";
+const PASSWORD = CURITY_TEST_PASSWORD;
 const PROFILE = "token-service";
 const TD = "spiffe://prod.example.com";
 
+const h = useCurityServer(["ES256"]);
 let server: CurityTestServer;
-let fault: FaultServer;
 let conn: CurityConnection;
 let root: string;
-
-beforeAll(async () => {
-  server = new CurityTestServer({ username: "admin", password: PASSWORD });
-  fault = await server.start();
-  conn = {
-    adminUrl: fault.url,
-    username: "admin",
-    password: PASSWORD,
-    caPem: fault.caPem,
-    limits: { deadlineMs: 8000, attemptTimeoutMs: 1500 },
-  };
-  root = (await makeCertificate({ subject: "CN=prod.example.com root CA", ca: true })).pem;
-});
-afterAll(() => server.stop());
-/** The admin pod restarted without persistent configuration: back to the profile alone. */
-function restart(): void {
-  server.store.profiles.clear();
-  server.store.clientTrust.clear();
-  server.store.serverTrust.clear();
-  server.store.httpClients.clear();
-  server.addProfile(PROFILE, ["ES256"], ["reports", "orders:read"]);
-}
-beforeEach(() => {
-  restart();
-  server.log.length = 0;
-  fault.reset();
-});
-afterEach(() => {
-  expect(server.violations).toEqual([]);
-  expect(fault.pending()).toBe(0);
-});
+beforeAll(() => ({ server, conn, root } = h));
+const restart = () => h.restart();
 
 const client = (workload: string, auth: "jwt" | "x509", scopes = ["reports"]): CurityState => ({
   kind: "client",

@@ -5,7 +5,7 @@
  * algorithms, and the faults of test/support/fault-server.ts.
  */
 import { createHash } from "node:crypto";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   CURITY_MEMBERS,
   CurityApiError,
@@ -20,50 +20,26 @@ import {
   type CurityState,
 } from "../../components/federation/curity/provider";
 import { HttpError } from "../../components/http/client";
-import { CurityTestServer } from "./server";
+import { CURITY_TEST_PASSWORD, useCurityServer } from "./harness";
+import type { CurityTestServer } from "./server";
 import { CURITY_CONTRACT } from "../contracts/curity/contract";
 import { makeCertificate } from "../fixtures";
 import type { FaultServer } from "../support/fault-server";
 import { shippedProvider } from "../support/shipped-provider";
 
 const p = curityProvider as Required<typeof curityProvider>;
-const PASSWORD = "s3cret-Curity-admin-pw";
+const PASSWORD = CURITY_TEST_PASSWORD;
 const BASIC = Buffer.from(`admin:${PASSWORD}`).toString("base64");
 const PROFILE = "token-service";
 const TD = "spiffe://prod.example.com";
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
+const h = useCurityServer(["ES256", "RS256"]);
 let server: CurityTestServer;
 let fault: FaultServer;
 let conn: CurityConnection;
 let root: string;
-
-beforeAll(async () => {
-  server = new CurityTestServer({ username: "admin", password: PASSWORD });
-  fault = await server.start();
-  conn = {
-    adminUrl: fault.url,
-    username: "admin",
-    password: PASSWORD,
-    caPem: fault.caPem,
-    limits: { deadlineMs: 8000, attemptTimeoutMs: 1500 },
-  };
-  root = (await makeCertificate({ subject: "CN=prod.example.com root CA", ca: true })).pem;
-});
-afterAll(() => server.stop());
-beforeEach(() => {
-  server.store.profiles.clear();
-  server.store.clientTrust.clear();
-  server.store.serverTrust.clear();
-  server.store.httpClients.clear();
-  server.addProfile(PROFILE, ["ES256", "RS256"], ["reports", "orders:read"]);
-  server.log.length = 0;
-  fault.reset();
-});
-afterEach(() => {
-  expect(server.violations).toEqual([]);
-  expect(fault.pending()).toBe(0);
-});
+beforeAll(() => ({ server, fault, conn, root } = h));
 
 const trust = (
   key: string,

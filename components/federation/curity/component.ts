@@ -12,10 +12,13 @@
  *   holding the discovery endpoint's CA), checks `iss` against the client's
  *   `assertion-jwt-validation/issuer` (RFC 7523 rules: no `jti`, `iss` ≠ `sub` allowed) and
  *   `aud` against its token endpoint, and the algorithm against the profile's allowed list;
- * - an X509-SVID authenticates a client whose `mutual-tls` (or `mutual-tls-by-proxy`)
- *   `client-uri` is the SPIFFE ID (its URI SAN) and whose `trusted-ca` is a client trust store
- *   entry holding the stable root: SPIRE's intermediates rotate under it, and a client that
- *   presents its full chain validates without them (see the README for when that holds);
+ * - the JWT-SVID's `aud` is the token endpoint Curity publishes (`tokenEndpoint`), whatever URL
+ *   the workload posts it to (`tokenUrl`, e.g. http inside a mesh);
+ * - an X509-SVID authenticates a client whose `mutual-tls` `client-uri` is the SPIFFE ID (its URI
+ *   SAN) and whose `trusted-ca` is a client trust store entry holding the stable root: SPIRE's
+ *   intermediates rotate under it, and a workload presenting its full chain directly validates
+ *   without them (behind a proxy, which forwards the leaf only, it would not: see the README);
+ * - a client's scopes must be defined in the token profile (leafref): the provider checks them;
  * - both at once: the X.509 verifier plus the JWT verifier as the client's
  *   `secondary-authentication-method`;
  * - scopes per client; the client credentials capability only.

@@ -40,7 +40,7 @@ export interface CurityContract {
   mediaType: string;
   entities: Record<EntityName, EntitySpec>;
   actionInput: { fields: Record<string, string> };
-  errors: Record<string, { status: number; body: unknown }>;
+  errors: Record<string, { status: number; body?: unknown; contentType?: string }>;
 }
 
 const DIR = __dirname;
