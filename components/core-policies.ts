@@ -33,7 +33,8 @@ export const JWT_ALGORITHM: Readonly<Record<CaKeyType, string>> = {
 
 /**
  * A stack rule for a relying party that verifies JWT-SVIDs: while any resource `verifies` is in
- * the plan, the spire release's `caKeyType` must sign with one of `algorithms`.
+ * the plan, the spire release's `caKeyType` must sign with one of `algorithms` (fixed for the
+ * party, or each verifying resource's own list).
  */
 export function jwtAlgorithmPolicy(p: {
   /** Rule name (`<key>-…`). */
@@ -44,24 +45,36 @@ export function jwtAlgorithmPolicy(p: {
   verifies: (r: PolicyResource) => boolean;
   /** Those resources, as the message names them: "Entra federated credentials". */
   verifiers: string;
-  /** JWS algorithms the relying party accepts. */
-  algorithms: readonly string[];
-  /** Why, as the message ends: "Entra accepts RS256 tokens only". */
-  reason: string;
+  /** JWS algorithms it accepts, or per verifying resource (`undefined`: not known for it). */
+  algorithms: readonly string[] | ((r: PolicyResource) => readonly string[] | undefined);
+  /** Why, as the message ends: "Entra accepts RS256 tokens only"; per list when per resource. */
+  reason: string | ((algorithms: readonly string[]) => string);
 }): StackValidationPolicy {
+  const { algorithms, reason } = p;
   return {
     name: p.name,
     description: p.description,
     severity: "high",
     enforcementLevel: "mandatory",
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-      if (!args.resources.some(p.verifies)) return;
+      const verifying = args.resources.filter(p.verifies);
+      if (verifying.length === 0) return;
+      const needs =
+        typeof algorithms === "function"
+          ? verifying.flatMap((r) => {
+              const list = algorithms(r);
+              return list === undefined ? [] : [{ what: `${p.verifiers} (${r.name})`, list }];
+            })
+          : [{ what: p.verifiers, list: algorithms }];
       for (const r of args.resources) {
         if (!isSpireRelease(r.type, r.props)) continue;
         const { caKeyType } = spireChartSettings(r.props);
         const alg = (JWT_ALGORITHM as Readonly<Record<string, string>>)[caKeyType];
-        if (alg === undefined || !p.algorithms.includes(alg)) {
-          report(`SPIRE's caKeyType is ${caKeyType} but ${p.verifiers} exist: ${p.reason}`, r.urn);
+        for (const need of needs) {
+          if (alg === undefined || !need.list.includes(alg)) {
+            const why = typeof reason === "function" ? reason(need.list) : reason;
+            report(`SPIRE's caKeyType is ${caKeyType} but ${need.what} exist: ${why}`, r.urn);
+          }
         }
       }
     },

@@ -676,7 +676,7 @@ describe("OpenZiti rules", () => {
 
 describe("Curity rules", () => {
   const TOKEN = "https://login.example.com/oauth/v2/oauth-token";
-  const assertion = { audience: TOKEN, tokenEndpoint: TOKEN, issuer: ISSUER, algorithm: "RS256" };
+  const assertion = { audience: TOKEN, tokenUrl: TOKEN, issuer: ISSUER, algorithm: "RS256" };
   const jwtBody = {
     "jwks-uri": { uri: `${ISSUER}/keys` },
     "assertion-jwt-validation": { issuer: ISSUER },
@@ -694,19 +694,33 @@ describe("Curity rules", () => {
 
   it("curity-jwt-audience", async () => {
     const rule = "curity-jwt-audience";
-    expect(await violations(rule, CURITY_TYPES.client, { body: jwtBody, assertion })).toEqual([]);
-    expect(await violations(rule, CURITY_TYPES.client, { body: {} })).toEqual([]); // x509 only
-    expect(
-      await violations(rule, CURITY_TYPES.client, {
-        assertion: {
-          ...assertion,
-          audience: "https://login.example.com",
-          tokenEndpoint: `${TOKEN}/`,
+    const helperConf = (audiences: string[]) => ({
+      type: "kubernetes:core/v1:ConfigMap",
+      name: "files-w",
+      props: {
+        metadata: { name: "w-spiffe", labels: { "spire-federation/workload": "w" } },
+        data: {
+          "helper.conf": `jwt_svids = [\n${audiences.map((a) => `  { jwt_audience = ${JSON.stringify(a)}, jwt_svid_file_name = "x.token" },`).join("\n")}\n]\n`,
         },
-      }),
+      },
+    });
+    const body = { ...jwtBody, "client-name": "w" };
+    expect(
+      await stackViolations(rule, [client({ body, assertion }), helperConf(["vault", TOKEN])]),
+    ).toEqual([]);
+    expect(await stackViolations(rule, [client({ body: {} })])).toEqual([]); // x509 only
+    expect(await stackViolations(rule, [client({ body, assertion })])).toEqual([]); // no files
+    expect(
+      await stackViolations(rule, [
+        client({ body, assertion: { ...assertion, audience: `${TOKEN}/` } }),
+        helperConf([TOKEN]),
+      ]),
     ).toEqual([
-      `assertion.tokenEndpoint ${TOKEN}/ must not end with a slash: it is the audience of JWT-SVIDs and Curity compares it exactly`,
-      `assertion.audience "https://login.example.com" is not the token endpoint "${TOKEN}/": Curity rejects every JWT-SVID whose aud is not its token endpoint; mint them for the token endpoint`,
+      `c: the audience ${TOKEN}/ must not end with a slash: it is the audience of JWT-SVIDs and Curity compares it exactly`,
+      `c checks aud against ${TOKEN}/, but workload w's spiffe-helper fetches JWT-SVIDs for ${TOKEN}: Curity rejects every assertion whose aud is not its token endpoint; request a JWT-SVID for ${TOKEN}/`,
+    ]);
+    expect(await stackViolations(rule, [client({ body, assertion }), helperConf([])])).toEqual([
+      `c checks aud against ${TOKEN}, but workload w's spiffe-helper fetches JWT-SVIDs for no audience: Curity rejects every assertion whose aud is not its token endpoint; request a JWT-SVID for ${TOKEN}`,
     ]);
   });
 
@@ -764,8 +778,11 @@ describe("Curity rules", () => {
     expect(
       await stackViolations(rule, [spire(ec), client({ body: jwtBody, assertion: allowed })]),
     ).toEqual([
-      "c expects RS256 assertions, but SPIRE signs JWT-SVIDs with ES384 (its caKeyType)",
-      "c: the token profile allows RS256, ES256 for client assertions, and SPIRE signs JWT-SVIDs with ES384: Curity rejects them at token time; allow ES384 in the profile or change spire.caKeyType",
+      "SPIRE's caKeyType is ec-p384 but Curity JWT clients (c) exist: their token profile allows RS256, ES256 for client assertions (or the client expects only that), and Curity rejects JWT-SVIDs signed otherwise at token time: allow SPIRE's algorithm in the profile (curity.signatureAlgorithms) or change spire.caKeyType",
+    ]);
+    // without a declared list, the algorithm the client expects
+    expect(await stackViolations(rule, [spire(ec), client({ body: jwtBody, assertion })])).toEqual([
+      "SPIRE's caKeyType is ec-p384 but Curity JWT clients (c) exist: their token profile allows RS256 for client assertions (or the client expects only that), and Curity rejects JWT-SVIDs signed otherwise at token time: allow SPIRE's algorithm in the profile (curity.signatureAlgorithms) or change spire.caKeyType",
     ]);
   });
 

@@ -66,9 +66,14 @@ export const curityPaths = {
   /** A config-backed OAuth client of a token profile. */
   client: (profile: string, id: string) =>
     `${PROFILE_AS(profile)}/client-store/config-backed/client=${restconfKey(id)}`,
-  /** A profile-level mapping of a client assertion's `sub` to a client id. */
-  clientIdMapping: (profile: string, sub: string) =>
-    `${PROFILE_AS(profile)}/client-authentication/using-jwt/client-id-mappings/client-id-mapping=${restconfKey(sub)}`,
+  /**
+   * The profile's mappings of a client assertion's `sub` to a client id: the container, never an
+   * entry (its key is a SPIFFE ID, whose `/` would be `%2F` in the URL, which Jetty 12 refuses).
+   */
+  clientIdMappings: (profile: string) =>
+    `${PROFILE_AS(profile)}/client-authentication/using-jwt/client-id-mappings`,
+  /** The profile's scopes (a client's `scope` is a leafref to them; read only). */
+  scopes: (profile: string) => `${PROFILE_AS(profile)}/scopes`,
   /** The profile's allowed asymmetric algorithms for client assertions (read only). */
   signatureAlgorithms: (profile: string) =>
     `${PROFILE_AS(profile)}/client-authentication/asymmetrically-signed-jwt`,
@@ -89,12 +94,16 @@ export const curityPaths = {
 /** Module-qualified JSON member of each list entry (RFC 7951: the top member names its module). */
 export const CURITY_MEMBERS = {
   client: "profile-oauth:client",
-  clientIdMapping: "profile-oauth:client-id-mapping",
+  clientIdMappings: "profile-oauth:client-id-mappings",
+  scopes: "profile-oauth:scopes",
   signatureAlgorithms: "profile-oauth:asymmetrically-signed-jwt",
   clientTrustStore: "base:client-certificate",
   serverTrustStore: "base:server-certificate",
   httpClient: "base:client",
 } as const;
+
+/** The HTTP methods of RESTCONF this client uses. */
+type Method = "GET" | "PUT" | "PATCH" | "POST" | "DELETE";
 
 /** The secrets of a connection, in every form a message could show them. */
 function secretsOf(conn: CurityConnection): string[] {
@@ -105,7 +114,7 @@ function secretsOf(conn: CurityConnection): string[] {
 /** One RESTCONF call; any status is returned (retryable ones after the retries). */
 export async function restconf(
   conn: CurityConnection,
-  method: "GET" | "PUT" | "POST" | "DELETE",
+  method: Method,
   path: string,
   body?: unknown,
   opts: { idempotent?: boolean } = {},
@@ -180,7 +189,7 @@ function transportError(conn: CurityConnection, what: string, e: unknown): Error
 async function call(
   conn: CurityConnection,
   what: string,
-  method: "GET" | "PUT" | "POST" | "DELETE",
+  method: Method,
   path: string,
   body?: unknown,
   opts?: { idempotent?: boolean },
@@ -219,26 +228,31 @@ export async function getEntry(
   return entry as Record<string, unknown>;
 }
 
-/** Creates or replaces one list entry (PUT, RFC 8040 §4.5: 201 created, 204 replaced). */
-export async function putEntry(
+/**
+ * Writes a data node: PUT creates or replaces it (RFC 8040 §4.5: 201, 204), PATCH merges into it
+ * (§4.6.1, plain patch: 204). Both are retried like idempotent calls (repeating them stores the
+ * same data). `value` is the node's content: `[entry]` for a list entry, an object for a container.
+ */
+export async function writeNode(
   conn: CurityConnection,
   what: string,
+  method: "PUT" | "PATCH",
   path: string,
   member: string,
-  entry: Record<string, unknown>,
+  value: unknown,
 ): Promise<void> {
-  const res = await call(conn, what, "PUT", path, { [member]: [entry] });
+  const res = await call(conn, what, method, path, { [member]: value }, { idempotent: true });
   if (res.status === 404) {
     throw apiError(
       conn,
       what,
-      "PUT",
+      method,
       path,
       res,
       "what it belongs to does not exist (a client's: the token profile)",
     );
   }
-  if (res.status < 200 || res.status > 299) throw apiError(conn, what, "PUT", path, res);
+  if (res.status < 200 || res.status > 299) throw apiError(conn, what, method, path, res);
 }
 
 /** Deletes one entry; one already gone (404) is fine. */

@@ -12,17 +12,20 @@
  *   holding the discovery endpoint's CA), checks `iss` against the client's
  *   `assertion-jwt-validation/issuer` (RFC 7523 rules: no `jti`, `iss` ≠ `sub` allowed) and
  *   `aud` against its token endpoint, and the algorithm against the profile's allowed list;
- * - an X509-SVID authenticates a client whose `mutual-tls` (or `mutual-tls-by-proxy`)
- *   `client-uri` is the SPIFFE ID (its URI SAN) and whose `trusted-ca` is a client trust store
- *   entry holding the stable root: SPIRE's intermediates rotate under it, and a client that
- *   presents its full chain validates without them (see the README for when that holds);
+ * - the JWT-SVID's `aud` is the token endpoint Curity publishes (`tokenEndpoint`), whatever URL
+ *   the workload posts it to (`tokenUrl`, e.g. http inside a mesh);
+ * - an X509-SVID authenticates a client whose `mutual-tls` `client-uri` is the SPIFFE ID (its URI
+ *   SAN) and whose `trusted-ca` is a client trust store entry holding the stable root: SPIRE's
+ *   intermediates rotate under it, and a workload presenting its full chain directly validates
+ *   without them (behind a proxy, which forwards the leaf only, it would not: see the README);
+ * - a client's scopes must be defined in the token profile (leafref): the provider checks them;
  * - both at once: the X.509 verifier plus the JWT verifier as the client's
  *   `secondary-authentication-method`;
  * - scopes per client; the client credentials capability only.
  * Order: trust stores and the HTTP client → clients → mappings.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SVID_CERT_PATH, SVID_DIR, SVID_KEY_PATH } from "../paths";
+import { inDir, SVID_CERT_FILE, SVID_DIR, SVID_KEY_FILE } from "../paths";
 import { rejectProblems } from "../args";
 import type { CurityConnection } from "./api";
 import { CurityEntity } from "./provider";
@@ -34,11 +37,10 @@ import {
   usesJwt,
   usesX509,
   type CurityAuth,
-  type CurityMtls,
 } from "./rules";
 
-/** Where the spiffe-helper writes the JWT-SVID minted for Curity's audience. */
-export const CURITY_JWT_SVID_PATH = `${SVID_DIR}/curity-jwt-svid.token`;
+/** File name of the JWT-SVID minted for Curity's audience, in the helper's `cert_dir`. */
+export const CURITY_JWT_SVID_FILE = "curity-jwt-svid.token";
 
 /** One workload's OAuth client. */
 export interface CurityClientArgs {
@@ -67,12 +69,14 @@ export interface CurityFederationArgs {
   };
   /** Token profile id (an `oauth-service` profile). */
   profile: string;
-  /** Token endpoint for JWT assertions; also the audience of JWT-SVIDs. */
+  /** The token endpoint as Curity publishes it (base URL + path): the audience of JWT-SVIDs. */
   tokenEndpoint: string;
-  /** Token endpoint for mutual TLS. */
+  /** The URL workloads post JWT-SVIDs to. Default: `tokenEndpoint`. */
+  tokenUrl?: string;
+  /** The URL workloads call over mutual TLS with their X509-SVID chain (direct, no proxy). */
   mtlsTokenEndpoint: string;
-  /** Direct mutual TLS, or terminated by a proxy that forwards the certificate. */
-  mtls: CurityMtls;
+  /** The spiffe-helper's `cert_dir` in the workloads' containers. Default: `/run/spiffe/certs`. */
+  certDir?: string;
   /** Prefix of every id this component gives a Curity entity. */
   idPrefix: string;
   /** SPIRE's JWT issuer (`iss` of JWT-SVIDs). */
@@ -95,11 +99,11 @@ export interface CurityFederationArgs {
 export interface CurityLogin {
   /** Its OAuth client id. */
   clientId: string;
-  /** The token endpoint of its flows (JWT assertions; mutual TLS when the same). */
-  tokenEndpoint: string;
+  /** The URL it posts its JWT-SVID to, on the JWT flow (`curity.tokenUrl`). */
+  tokenUrl?: string;
   /** The token endpoint of the mutual TLS flow, when it uses X509-SVIDs. */
   mtlsTokenEndpoint?: string;
-  /** The `aud` its JWT-SVID must carry (the token endpoint, as Curity checks it), on the JWT flow. */
+  /** The `aud` its JWT-SVID must carry: the token endpoint as Curity publishes it, on the JWT flow. */
   audience?: string;
   /** Where the spiffe-helper writes that JWT-SVID, on the JWT flow. */
   jwtSvidFile?: string;
@@ -145,10 +149,11 @@ const SINGLE = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The `curl` forms of a workload's flows, as it runs them with the spiffe-helper's files. */
 export function curityCurl(
-  login: Pick<CurityLogin, "clientId" | "tokenEndpoint" | "scopes"> & {
+  login: Pick<CurityLogin, "clientId" | "scopes"> & {
+    tokenUrl: string;
     mtlsTokenEndpoint: string;
     auth: CurityAuth;
-    mtls: CurityMtls;
+    certDir: string;
   },
 ): CurityLogin["curl"] {
   const form = `-H 'Content-Type: application/x-www-form-urlencoded'`;
@@ -156,19 +161,18 @@ export function curityCurl(
   const curl: CurityLogin["curl"] = {};
   if (usesJwt(login.auth)) {
     curl.jwt = [
-      `curl -sS -X POST ${SINGLE(login.tokenEndpoint)} ${form}`,
+      `curl -sS -X POST ${SINGLE(login.tokenUrl)} ${form}`,
       `-d grant_type=client_credentials`,
       `-d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`,
-      `--data-urlencode "client_assertion=$(cat ${CURITY_JWT_SVID_PATH})"`,
+      `--data-urlencode "client_assertion=$(cat ${inDir(login.certDir, CURITY_JWT_SVID_FILE)})"`,
       scope,
     ].join(" ");
   }
   if (usesX509(login.auth)) {
-    // Direct: curl presents svid.pem whole (leaf + SPIRE's intermediates). By proxy: the
-    // workload's proxy (e.g. an Istio sidecar) makes the mutual TLS connection.
-    const cert = login.mtls === "direct" ? ` --cert ${SVID_CERT_PATH} --key ${SVID_KEY_PATH}` : "";
+    // curl presents svid.pem whole (leaf + SPIRE's intermediates): Curity anchors it at the root.
+    const cert = `--cert ${inDir(login.certDir, SVID_CERT_FILE)} --key ${inDir(login.certDir, SVID_KEY_FILE)}`;
     curl.x509 = [
-      `curl -sS -X POST ${SINGLE(login.mtlsTokenEndpoint)}${cert} ${form}`,
+      `curl -sS -X POST ${SINGLE(login.mtlsTokenEndpoint)} ${cert} ${form}`,
       `-d grant_type=client_credentials`,
       `--data-urlencode ${SINGLE(`client_id=${login.clientId}`)}`,
       scope,
@@ -184,7 +188,6 @@ export function curityClientBody(c: {
   spiffeId: string;
   scopes: string[];
   auth: CurityAuth;
-  mtls: CurityMtls;
   jwksUri: string;
   issuer: string;
   httpClient?: pulumi.Input<string>;
@@ -201,12 +204,7 @@ export function curityClientBody(c: {
     "jwks-uri": c.httpClient ? { uri: c.jwksUri, "http-client": c.httpClient } : { uri: c.jwksUri },
     "assertion-jwt-validation": { issuer: c.issuer },
   };
-  const x509 = {
-    [c.mtls === "proxy" ? "mutual-tls-by-proxy" : "mutual-tls"]: {
-      "client-uri": c.spiffeId,
-      "trusted-ca": [c.trustedCa],
-    },
-  };
+  const x509 = { "mutual-tls": { "client-uri": c.spiffeId, "trusted-ca": [c.trustedCa] } };
   if (c.auth === "jwt") return { ...body, ...jwt };
   if (c.auth === "x509") return { ...body, ...x509 };
   return { ...body, ...x509, "secondary-authentication-method": jwt };
@@ -234,6 +232,8 @@ export class CurityFederation extends pulumi.ComponentResource {
     const connection = pulumi.secret(
       pulumi.output(args.connection).apply((c): CurityConnection => ({ ...c })),
     );
+    const tokenUrl = args.tokenUrl ?? args.tokenEndpoint;
+    const certDir = args.certDir ?? SVID_DIR;
     const anyJwt = args.clients.some((c) => usesJwt(c.auth));
     const anyX509 = args.clients.some((c) => usesX509(c.auth));
 
@@ -293,7 +293,6 @@ export class CurityFederation extends pulumi.ComponentResource {
             spiffeId: c.spiffeId,
             scopes: c.scopes,
             auth: c.auth,
-            mtls: args.mtls,
             jwksUri: args.jwksUri,
             issuer: args.issuerUrl,
             httpClient: this.jwksHttpClient?.key,
@@ -302,7 +301,7 @@ export class CurityFederation extends pulumi.ComponentResource {
           assertion: jwt
             ? {
                 audience: args.tokenEndpoint,
-                tokenEndpoint: args.tokenEndpoint,
+                tokenUrl,
                 issuer: args.issuerUrl,
                 algorithm: args.jwtAlgorithm,
                 allowedAlgorithms: args.allowedAlgorithms,
@@ -328,17 +327,22 @@ export class CurityFederation extends pulumi.ComponentResource {
       const x509 = usesX509(c.auth);
       this.logins[c.workload] = {
         clientId,
-        tokenEndpoint: args.tokenEndpoint,
+        ...(jwt
+          ? {
+              tokenUrl,
+              audience: args.tokenEndpoint,
+              jwtSvidFile: inDir(certDir, CURITY_JWT_SVID_FILE),
+            }
+          : {}),
         ...(x509 ? { mtlsTokenEndpoint: args.mtlsTokenEndpoint } : {}),
-        ...(jwt ? { audience: args.tokenEndpoint, jwtSvidFile: CURITY_JWT_SVID_PATH } : {}),
         scopes: [...c.scopes].sort(),
         curl: curityCurl({
           clientId,
-          tokenEndpoint: args.tokenEndpoint,
+          tokenUrl,
           mtlsTokenEndpoint: args.mtlsTokenEndpoint,
           scopes: [...c.scopes].sort(),
           auth: c.auth,
-          mtls: args.mtls,
+          certDir,
         }),
       };
     }

@@ -12,6 +12,7 @@ import {
   curityModel,
 } from "./schema";
 import { obj } from "../../policy-kit";
+import { curityWorkloadFiles } from "./workload-files";
 
 export { CurityApiError, curityPaths, type CurityConnection } from "./api";
 export * from "./component";
@@ -26,6 +27,7 @@ export {
 } from "./provider";
 export * from "./rules";
 export * from "./schema";
+export * from "./workload-files";
 
 /** Curity as a relying party. */
 export const curity = defineRelyingParty({
@@ -58,8 +60,9 @@ export const curity = defineRelyingParty({
         },
         profile: block.profile,
         tokenEndpoint: block.tokenEndpoint,
+        tokenUrl: block.tokenUrl,
         mtlsTokenEndpoint: block.mtlsTokenEndpoint,
-        mtls: block.mtls,
+        certDir: core.workloadFiles.certDir,
         idPrefix: block.idPrefix,
         issuerUrl: core.oidc.issuerUrl,
         jwksUri: core.oidc.jwksUri,
@@ -85,5 +88,6 @@ export const curity = defineRelyingParty({
     const verifier = jwtVerifier(obj(props.body));
     return verifier !== undefined && obj(verifier["jwks-uri"])["http-client"] === undefined;
   },
+  workloadFiles: curityWorkloadFiles,
   policies: curityPolicies,
 });

@@ -13,7 +13,7 @@ import {
   type Props,
 } from "../../policy-kit";
 import type { Policy } from "../contract";
-import { JWT_ALGORITHM } from "../../core-policies";
+import { jwtAlgorithmPolicy } from "../../core-policies";
 import { tokenEndpointProblem, trustStorePemProblems } from "./rules";
 
 /** Type tokens of Curity resources (the dynamic provider's). */
@@ -38,6 +38,26 @@ function jwtClients(args: StackValidationArgs) {
   });
 }
 
+/** Label of the workload on the ConfigMap that holds its `helper.conf` (components/workload). */
+const WORKLOAD_LABEL = "spire-federation/workload";
+
+/**
+ * The audiences a workload's spiffe-helper fetches JWT-SVIDs for, read from its planned
+ * `helper.conf` (`jwt_audience = "<JSON string>"`); `undefined` when the plan has none (the
+ * workload's files are off, or the platform provides them).
+ */
+function helperAudiences(args: StackValidationArgs, workload: string): string[] | undefined {
+  const conf = args.resources
+    .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
+    .filter((r) => str(obj(obj(r.props.metadata).labels)[WORKLOAD_LABEL]) === workload)
+    .map((r) => str(obj(r.props.data)["helper.conf"]))
+    .find((c) => c !== undefined);
+  if (conf === undefined) return undefined;
+  return [...conf.matchAll(/jwt_audience\s*=\s*("(?:[^"\\]|\\.)*")/g)].map(
+    (m) => JSON.parse(m[1]) as string,
+  );
+}
+
 /** The spire chart releases' settings in a plan. */
 function spireReleases(args: StackValidationArgs) {
   return args.resources
@@ -47,28 +67,29 @@ function spireReleases(args: StackValidationArgs) {
 
 /** The rules. */
 export const curityPolicies: Policy[] = [
-  resourcePolicy({
+  {
     name: "curity-jwt-audience",
     description:
-      "Curity JWT clients: workloads mint their JWT-SVIDs for exactly the token endpoint (Curity checks aud against it at token time).",
+      "Curity JWT clients: the audience is the token endpoint as Curity publishes it, and each workload's spiffe-helper fetches its JWT-SVIDs for exactly that audience.",
     severity: "high",
     enforcementLevel: "mandatory",
-    types: [CURITY_TYPES.client],
-    check: (props, _args, report) => {
-      if (props.assertion === undefined) return;
-      const a = obj(props.assertion);
-      const endpoint = str(a.tokenEndpoint);
-      const audience = str(a.audience);
-      if (endpoint === undefined || audience === undefined) return;
-      const problem = tokenEndpointProblem(endpoint);
-      if (problem) report(`assertion.tokenEndpoint ${endpoint} ${problem}`);
-      if (audience !== endpoint) {
-        report(
-          `assertion.audience ${JSON.stringify(audience)} is not the token endpoint ${JSON.stringify(endpoint)}: Curity rejects every JWT-SVID whose aud is not its token endpoint; mint them for the token endpoint`,
-        );
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+      for (const { r, assertion } of jwtClients(args)) {
+        const audience = str(assertion.audience);
+        if (audience === undefined) continue;
+        const problem = tokenEndpointProblem(audience);
+        if (problem) report(`${r.name}: the audience ${audience} ${problem}`, r.urn);
+        const workload = str(obj(r.props.body)["client-name"]);
+        const minted = workload === undefined ? undefined : helperAudiences(args, workload);
+        if (minted !== undefined && !minted.includes(audience)) {
+          report(
+            `${r.name} checks aud against ${audience}, but workload ${String(workload)}'s spiffe-helper fetches JWT-SVIDs for ${minted.length === 0 ? "no audience" : minted.join(", ")}: Curity rejects every assertion whose aud is not its token endpoint; request a JWT-SVID for ${audience}`,
+            r.urn,
+          );
+        }
       }
     },
-  }),
+  },
   {
     name: "curity-jwt-issuer",
     description:
@@ -112,39 +133,21 @@ export const curityPolicies: Policy[] = [
       }
     },
   },
-  {
+  jwtAlgorithmPolicy({
     name: "curity-jwt-algorithm",
     description:
       "Curity's token profile allows the algorithm SPIRE signs JWT-SVIDs with (asymmetrically-signed-jwt/signature-algorithm).",
-    severity: "high",
-    enforcementLevel: "mandatory",
-    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-      const algorithms = spireReleases(args).map(
-        (s) => (JWT_ALGORITHM as Readonly<Record<string, string>>)[s.caKeyType],
-      );
-      for (const { r, assertion } of jwtClients(args)) {
-        const expected = str(assertion.algorithm);
-        const allowed = Array.isArray(assertion.allowedAlgorithms)
-          ? assertion.allowedAlgorithms.map(String)
-          : undefined;
-        for (const alg of algorithms) {
-          if (alg === undefined) continue;
-          if (expected !== undefined && expected !== alg) {
-            report(
-              `${r.name} expects ${expected} assertions, but SPIRE signs JWT-SVIDs with ${alg} (its caKeyType)`,
-              r.urn,
-            );
-          }
-          if (allowed !== undefined && !allowed.includes(alg)) {
-            report(
-              `${r.name}: the token profile allows ${allowed.join(", ")} for client assertions, and SPIRE signs JWT-SVIDs with ${alg}: Curity rejects them at token time; allow ${alg} in the profile or change spire.caKeyType`,
-              r.urn,
-            );
-          }
-        }
-      }
+    verifies: (r) => r.type === CURITY_TYPES.client && r.props.assertion !== undefined,
+    verifiers: "Curity JWT clients",
+    algorithms: (r) => {
+      const a = obj(r.props.assertion);
+      if (Array.isArray(a.allowedAlgorithms)) return a.allowedAlgorithms.map(String);
+      const expected = str(a.algorithm);
+      return expected === undefined ? undefined : [expected];
     },
-  },
+    reason: (algorithms) =>
+      `their token profile allows ${algorithms.join(", ")} for client assertions (or the client expects only that), and Curity rejects JWT-SVIDs signed otherwise at token time: allow SPIRE's algorithm in the profile (curity.signatureAlgorithms) or change spire.caKeyType`,
+  }),
   resourcePolicy({
     name: "curity-trust-store-ca",
     description:

@@ -2,43 +2,56 @@
  * A Pulumi dynamic provider for the Curity entities this package manages through RESTCONF (no
  * Pulumi provider for Curity exists): client and server trust store entries, an HTTP client
  * facility, config-backed OAuth clients and profile-level client-id mappings. Nothing else of a
- * token profile is written; its allowed assertion algorithms are read.
+ * token profile is written; its allowed assertion algorithms and its scopes are read.
  *
- * - create: adopt before creating. A data node (client, mapping, HTTP client) is read first; an
- *   entry that is this package's (a client whose description names the same SPIFFE ID, a
- *   mapping of the same `sub` to the same client) is adopted, one that is someone else's is
- *   refused; then PUT (create or replace, idempotent: a lost response is retried, and should the
- *   retries run out the next run finds the entry and adopts it). A trust store entry is stored
- *   with Curity's action (`add-ssl-*-truststore`, which replaces an entry of the same id);
- * - read: GET; a 404 returns no id, so Pulumi drops the resource and the next update recreates
- *   it. A data node's managed fields are read back in the shape we send them (leaf-lists
+ * - create: reads first; adopts what is provably this package's, refuses the rest (the rules
+ *   per kind are in entities.ts), then writes only the leaves it owns;
+ * - read: GET; a 404 (or a mapping missing from its container) returns no id, so a refresh
+ *   drops the resource and the next update creates it again: that is how the loss of
+ *   everything written over RESTCONF (an admin pod restarted without persistent configuration)
+ *   shows. A data node's managed fields are read back in the shape we send them (leaf-lists
  *   compared as sets, server defaults inside our objects ignored; a verifier or secondary
  *   method added behind our back shows). Curity stores a trust store's keystore encrypted, so
- *   what was sent is kept as a SHA-256 in the state, and the stored ciphertext's hash is kept
- *   too: a different ciphertext on read means the entry was replaced behind Pulumi's back;
+ *   what was sent is kept as a SHA-256 in the state, and the stored ciphertext's hash too;
  * - diff: replace when the entity's identity changes (kind, key, profile, admin URL), update
  *   otherwise; a trust store's certificate is compared by its hash;
- * - update: PUT of the whole entry, or the trust store action again;
- * - delete: DELETE, idempotent (404 is fine); a client or mapping that is no longer this
- *   package's (someone replaced it) is left alone.
+ * - update: like create when the entity is gone; otherwise the owned leaves, over what is there;
+ * - delete: only what is still provably this package's; 404 is fine.
  *
- * Before a JWT client is written, the token profile's allowed assertion algorithms are read:
- * Curity would otherwise accept the client and reject every JWT-SVID at token time.
+ * Before a client is written, the token profile is read: its allowed assertion algorithms (a
+ * JWT client) and its scopes (a client's `scope` is a leafref to them). Curity would otherwise
+ * refuse the client, or accept it and reject every JWT-SVID at token time.
  *
  * Plain functions and objects only, no module state: Pulumi serializes this provider.
  */
-import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import {
   CURITY_MEMBERS,
   curityPaths,
   deleteEntry,
   getEntry,
-  putEntry,
-  runTrustStoreAction,
+  writeNode,
   type CurityConnection,
 } from "./api";
+import {
+  CLIENT_AUTH_KEYS,
+  deleteMapping,
+  deleteTrust,
+  fetchEntity,
+  foreign,
+  isObject,
+  sameValue,
+  isTrustStore,
+  label,
+  location,
+  sha256,
+  writeClient,
+  writeMapping,
+  writeTrust,
+} from "./entities";
 import { trustStorePemProblems } from "./rules";
+
+export { CLIENT_AUTH_KEYS, sameValue } from "./entities";
 
 /** What an entity is. */
 export type CurityKind =
@@ -46,10 +59,10 @@ export type CurityKind =
 
 /** What a JWT client's workloads put in their JWT-SVIDs (not sent to Curity). */
 export interface CurityAssertion {
-  /** The `aud` of the JWT-SVIDs: the token endpoint. */
+  /** The `aud` of the JWT-SVIDs: the token endpoint as Curity publishes it (base URL + path). */
   audience: string;
-  /** The token endpoint Curity checks the audience against. */
-  tokenEndpoint: string;
+  /** The URL the workloads post them to (may differ, e.g. http inside a mesh). */
+  tokenUrl: string;
   /** The `iss` of the JWT-SVIDs (SPIRE's JWT issuer). */
   issuer: string;
   /** The JWS algorithm SPIRE signs them with. */
@@ -78,48 +91,8 @@ export interface CurityState {
   pemSha256?: string;
   /** SHA-256 of the keystore value Curity stored (encrypted), as read after writing (computed). */
   storedSha256?: string;
-}
-
-/** The verifier cases of a client (a YANG choice: only one appears), plus what extends them. */
-export const CLIENT_AUTH_KEYS = [
-  "secret",
-  "asymmetric-key",
-  "jwks",
-  "jwks-uri",
-  "symmetric-key",
-  "no-authentication",
-  "credential-manager",
-  "mutual-tls",
-  "mutual-tls-by-proxy",
-  "secondary-authentication-method",
-  "assertion-jwt-validation",
-] as const;
-
-const sha256 = (s: string): string => crypto.createHash("sha256").update(s).digest("hex");
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Leaf-lists compare as sets (Curity may return them sorted); undefined members drop out. */
-function normalize(v: unknown): unknown {
-  if (Array.isArray(v)) {
-    const items = v.map(normalize);
-    return items.every((x) => typeof x === "string") ? [...items].sort() : items;
-  }
-  if (isObject(v)) {
-    return Object.fromEntries(
-      Object.entries(v)
-        .filter(([, x]) => x !== undefined)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, x]) => [k, normalize(x)]),
-    );
-  }
-  return v;
-}
-
-/** Whether two values are the same as Curity holds them. */
-export function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+  /** Whether this package created the entity (computed); an adopted HTTP client is never deleted. */
+  created?: boolean;
 }
 
 /**
@@ -144,45 +117,6 @@ export function observed(
   for (const k of keys) if (theirs[k] !== undefined) out[k] = pick(ours[k], theirs[k]);
   return out;
 }
-
-/** What each kind is called in messages, with its key. */
-function label(s: Pick<CurityState, "kind" | "key" | "profile">): string {
-  switch (s.kind) {
-    case "clientTrustStore":
-      return `client trust store entry ${s.key}`;
-    case "serverTrustStore":
-      return `server trust store entry ${s.key}`;
-    case "httpClient":
-      return `HTTP client ${s.key}`;
-    case "client":
-      return `client ${s.key} (profile ${String(s.profile)})`;
-    case "clientIdMapping":
-      return `client-id mapping of ${s.key} (profile ${String(s.profile)})`;
-  }
-}
-
-/** Data path and JSON member of an entity. */
-function location(s: CurityState): { path: string; member: string } {
-  const profile = String(s.profile);
-  switch (s.kind) {
-    case "clientTrustStore":
-      return { path: curityPaths.clientTrustStore(s.key), member: CURITY_MEMBERS.clientTrustStore };
-    case "serverTrustStore":
-      return { path: curityPaths.serverTrustStore(s.key), member: CURITY_MEMBERS.serverTrustStore };
-    case "httpClient":
-      return { path: curityPaths.httpClient(s.key), member: CURITY_MEMBERS.httpClient };
-    case "client":
-      return { path: curityPaths.client(profile, s.key), member: CURITY_MEMBERS.client };
-    case "clientIdMapping":
-      return {
-        path: curityPaths.clientIdMapping(profile, s.key),
-        member: CURITY_MEMBERS.clientIdMapping,
-      };
-  }
-}
-
-const isTrustStore = (kind: CurityKind): boolean =>
-  kind === "clientTrustStore" || kind === "serverTrustStore";
 
 /** Problems of the inputs, before any call is made. */
 export function stateProblems(s: CurityState): string[] {
@@ -243,45 +177,71 @@ async function checkAlgorithm(s: CurityState): Promise<void> {
 }
 
 /**
- * Whether an existing data node is this package's, so that it may be adopted: a client whose
- * description names the same SPIFFE ID, a mapping to the same client; an HTTP client is
- * identified by its id alone. Otherwise the reason it is refused.
+ * A client's scopes must be defined in the token profile (`scope` is a leafref to
+ * `authorization-server/scopes/scope`): checked first, for a message that says which are missing.
  */
-function foreign(s: CurityState, existing: Record<string, unknown>): string | undefined {
-  const body = s.body ?? {};
-  if (s.kind === "client" && existing.description !== body.description) {
-    return `exists and is not this package's (its description is ${JSON.stringify(existing.description ?? "")}, not ${JSON.stringify(body.description)}): choose another curity.idPrefix, or delete the client`;
-  }
-  if (s.kind === "clientIdMapping" && existing["client-id"] !== body["client-id"]) {
-    return `exists and maps ${s.key} to client ${String(existing["client-id"])}: a sub maps to one client; remove that mapping or that workload's grant`;
-  }
-  return undefined;
-}
-
-/** Stores a trust store entry with Curity's action and reads back the stored (encrypted) value. */
-async function storeTrust(s: CurityState): Promise<CurityState> {
-  const pem = String(s.pem);
-  const server = s.kind === "serverTrustStore";
-  await runTrustStoreAction(
+async function checkScopes(s: CurityState): Promise<void> {
+  if (s.kind !== "client") return;
+  const profile = String(s.profile);
+  const wanted = Array.isArray(s.body?.scope) ? s.body.scope.map(String) : [];
+  const found = await getEntry(
     s.connection,
-    label(s),
-    server ? curityPaths.addServerTrustStore : curityPaths.addClientTrustStore,
-    { id: s.key, keystore: Buffer.from(pem).toString("base64") },
+    `token profile ${profile}`,
+    curityPaths.scopes(profile),
+    CURITY_MEMBERS.scopes,
   );
-  const { path, member } = location(s);
-  const stored = await getEntry(s.connection, label(s), path, member);
-  const keystore = stored?.keystore;
-  if (typeof keystore !== "string") {
-    throw new Error(`Curity ${label(s)}: not found after the action stored it`);
+  if (found === undefined) return; // no profile (the write answers 404) or no scope at all (400)
+  const defined = Array.isArray(found.scope) ? found.scope.filter(isObject) : [];
+  const known = (scope: string) =>
+    defined.some(
+      (d) => d.id === scope || (d["is-prefix"] === true && scope.startsWith(String(d.id))),
+    );
+  const missing = wanted.filter((w) => !known(w));
+  if (missing.length > 0) {
+    throw new Error(
+      `Curity ${label(s)}: the token profile defines no scope ${missing.map((m) => JSON.stringify(m)).join(", ")} (authorization-server/scopes/scope), and a client's scope must name one: define ${missing.length === 1 ? "it" : "them"} in the profile, or remove ${missing.length === 1 ? "it" : "them"} from the workload's curity.scopes`,
+    );
   }
-  return { ...s, pemSha256: sha256(pem), storedSha256: sha256(keystore) };
 }
 
-/** Writes a data node (after the algorithm check for a JWT client). */
-async function writeNode(s: CurityState): Promise<void> {
+/** An HTTP client as the package writes it: theirs, with our leaves merged in. */
+function mergedHttpClient(
+  theirs: Record<string, unknown> | undefined,
+  ours: Record<string, unknown>,
+): Record<string, unknown> {
+  const tls = {
+    ...(isObject(theirs?.tls) ? theirs.tls : {}),
+    ...(isObject(ours.tls) ? ours.tls : {}),
+  };
+  return { ...(theirs ?? {}), ...ours, tls };
+}
+
+/** Creates or updates an entity (olds: the state of an update). */
+async function write(s: CurityState, olds?: CurityState): Promise<CurityState> {
+  check(s);
+  if (isTrustStore(s.kind)) return writeTrust(s, olds);
+  const theirs = await fetchEntity(s);
+  if (s.kind === "httpClient") {
+    const body = s.body ?? {};
+    if (theirs !== undefined && olds === undefined) {
+      if (!sameValue(observed(s.kind, body, theirs), body)) {
+        throw new Error(
+          `Curity ${label(s)}: exists and is not what this package writes (${JSON.stringify(theirs)}): choose another curity.idPrefix, or delete the HTTP client`,
+        );
+      }
+      return { ...s, created: false };
+    }
+    const { path, member } = location(s);
+    await writeNode(s.connection, label(s), "PUT", path, member, [mergedHttpClient(theirs, body)]);
+    return { ...s, created: olds === undefined || theirs === undefined ? true : olds.created };
+  }
+  const why = theirs === undefined ? undefined : foreign(s, theirs);
+  if (why !== undefined) throw new Error(`Curity ${label(s)}: ${why}`);
   await checkAlgorithm(s);
-  const { path, member } = location(s);
-  await putEntry(s.connection, label(s), path, member, s.body ?? {});
+  await checkScopes(s);
+  if (s.kind === "client") await writeClient(s, theirs);
+  else await writeMapping(s, theirs);
+  return { ...s, created: olds?.created ?? theirs === undefined };
 }
 
 /** The provider. Exported for tests, which drive it against a local RESTCONF server. */
@@ -303,53 +263,35 @@ export const curityProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: CurityState) {
-    check(inputs);
-    if (isTrustStore(inputs.kind)) {
-      return { id: inputs.key, outs: await storeTrust(inputs) };
-    }
-    const { path, member } = location(inputs);
-    const existing = await getEntry(inputs.connection, label(inputs), path, member);
-    if (existing !== undefined) {
-      const why = foreign(inputs, existing);
-      if (why) throw new Error(`Curity ${label(inputs)}: ${why}`);
-    }
-    const adoptAsIs =
-      existing !== undefined &&
-      sameValue(observed(inputs.kind, inputs.body ?? {}, existing), inputs.body);
-    if (adoptAsIs) await checkAlgorithm(inputs);
-    else await writeNode(inputs);
-    return { id: inputs.key, outs: { ...inputs } };
+    return { id: inputs.key, outs: await write(inputs) };
   },
 
   async read(id: string, props: CurityState) {
-    const { path, member } = location(props);
-    const theirs = await getEntry(props.connection, label(props), path, member);
+    const theirs = await fetchEntity(props);
     if (theirs === undefined) return {};
     if (isTrustStore(props.kind)) {
       const stored = typeof theirs.keystore === "string" ? sha256(theirs.keystore) : undefined;
       const replaced = props.storedSha256 !== undefined && stored !== props.storedSha256;
-      return {
-        id,
-        props: { ...props, ...(replaced ? { pemSha256: "replaced", storedSha256: stored } : {}) },
-      };
+      return { id, props: { ...props, ...(replaced ? { pemSha256: "replaced" } : {}) } };
     }
     return { id, props: { ...props, body: observed(props.kind, props.body ?? {}, theirs) } };
   },
 
-  async update(_id: string, _olds: CurityState, news: CurityState) {
-    check(news);
-    if (isTrustStore(news.kind)) return { outs: await storeTrust(news) };
-    await writeNode(news);
-    return { outs: { ...news } };
+  async update(_id: string, olds: CurityState, news: CurityState) {
+    return { outs: await write(news, olds) };
   },
 
   async delete(_id: string, props: CurityState) {
-    const { path, member } = location(props);
-    if (props.kind === "client" || props.kind === "clientIdMapping") {
-      const theirs = await getEntry(props.connection, label(props), path, member);
-      if (theirs === undefined || foreign(props, theirs) !== undefined) return;
+    if (isTrustStore(props.kind)) return deleteTrust(props);
+    if (props.kind === "clientIdMapping") return deleteMapping(props);
+    const theirs = await fetchEntity(props);
+    if (theirs === undefined) return;
+    if (props.kind === "client" && foreign(props, theirs) !== undefined) return;
+    if (props.kind === "httpClient") {
+      const body = props.body ?? {};
+      if (props.created !== true || !sameValue(observed(props.kind, body, theirs), body)) return;
     }
-    await deleteEntry(props.connection, label(props), path);
+    await deleteEntry(props.connection, label(props), location(props).path);
   },
 };
 
@@ -392,7 +334,7 @@ export class CurityEntity extends pulumi.dynamic.Resource {
     super(
       curityProvider,
       name,
-      { ...args, pemSha256: undefined, storedSha256: undefined },
+      { ...args, pemSha256: undefined, storedSha256: undefined, created: undefined },
       { ...opts, additionalSecretOutputs: ["connection"] },
       "curity",
       TYPE_NAMES[args.kind],

@@ -3,11 +3,19 @@
  * component, the provider and the policies.
  */
 import { X509Certificate } from "node:crypto";
+import type { AdminApi } from "../admin-connection";
 
 /** Where RESTCONF lives below the admin base URL. */
 export const CURITY_RESTCONF_PATH = "/admin/api/restconf/data";
 /** The media type of every RESTCONF request and answer (RFC 8040). */
 export const YANG_JSON = "application/yang-data+json";
+/** Curity's admin connection: RESTCONF below the admin service's origin. */
+export const CURITY_ADMIN_API = {
+  key: "curity",
+  apiPath: CURITY_RESTCONF_PATH,
+  urlKey: "adminUrl",
+  caKey: "adminCaPem",
+} as const satisfies AdminApi & { urlKey: string; caKey: string };
 /** Default prefix of every id this package gives a Curity entity. */
 export const DEFAULT_CURITY_ID_PREFIX = "spiffe-";
 /** Longest id (client, trust store entry, HTTP client) this package makes. */
@@ -31,8 +39,6 @@ export const CURITY_SIGNATURE_ALGORITHMS = [
 
 /** How a workload authenticates to Curity: a JWT-SVID assertion, its X509-SVID, or either. */
 export type CurityAuth = "jwt" | "x509" | "both";
-/** Direct mutual TLS to Curity, or TLS terminated by a proxy that forwards the certificate. */
-export type CurityMtls = "direct" | "proxy";
 
 /** Whether the workload sends JWT-SVIDs as client assertions. */
 export const usesJwt = (auth: CurityAuth): boolean => auth !== "x509";
@@ -63,15 +69,18 @@ function parseUrl(s: string): URL | undefined {
   }
 }
 
-/** Why the admin base URL is unusable, or `undefined`: an https origin, the RESTCONF path is added. */
-export function adminUrlProblem(s: string): string | undefined {
-  const u = parseUrl(s);
-  if (u === undefined || u.protocol !== "https:") return "must be an https:// URL";
-  if (u.username || u.password) return "must not carry credentials (set username and password)";
-  if (u.pathname.replace(/\/+$/, "") !== "" || u.search || u.hash) {
-    return `must be the admin service's origin such as https://curity-admin.example.com:6749, without a path; ${CURITY_RESTCONF_PATH} is added`;
+/**
+ * Why `curity.mtls` is unusable, or `undefined`. Only `direct` works: behind a proxy Curity sees
+ * the leaf alone (the proxy forwards no chain), so it would need SPIRE's current intermediate in
+ * its client trust store, which rotates every `spire.caTTL`; Curity's own SPIFFE setup re-pushes
+ * it from a sidecar on every rotation, which a deployment cannot do.
+ */
+export function mtlsProblem(value: string): string | undefined {
+  if (value === "direct") return undefined;
+  if (value === "proxy") {
+    return `"proxy" is not supported; a proxy forwards the workload's leaf certificate only, so Curity would need SPIRE's current intermediate CA in its client trust store, which rotates every spire.caTTL (Curity's own setup re-pushes it from a sidecar on each rotation, which a deployment cannot do): use "direct" (the workload presents its whole X509-SVID chain to Curity), or workloads[].curity.auth jwt`;
   }
-  return undefined;
+  return 'must be "direct"';
 }
 
 /**
@@ -90,6 +99,26 @@ export function tokenEndpointProblem(s: string): string | undefined {
   }
   if (s.endsWith("/")) {
     return "must not end with a slash: it is the audience of JWT-SVIDs and Curity compares it exactly";
+  }
+  return undefined;
+}
+
+/**
+ * Why `curity.tokenUrl` is unusable, or `undefined`: the URL a workload posts its JWT-SVID to,
+ * which may differ from the token endpoint Curity publishes (e.g. plain http to the service
+ * inside a mesh whose sidecars encrypt), so http is allowed; a path, no credentials, query or
+ * fragment.
+ */
+export function tokenUrlProblem(s: string): string | undefined {
+  const u = parseUrl(s);
+  if (u === undefined || (u.protocol !== "https:" && u.protocol !== "http:")) {
+    return "must be an http:// or https:// URL";
+  }
+  if (u.username || u.password || u.search || u.hash) {
+    return "must have no credentials, query or fragment";
+  }
+  if (u.pathname === "/" || u.pathname === "") {
+    return "must be the token endpoint's URL, such as http://curity-runtime.curity:8443/oauth/v2/oauth-token, not a server's origin";
   }
   return undefined;
 }

@@ -4,35 +4,32 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { acmeStagingHost, holdsStagingRoot, ruled, secureString } from "../../config-fields";
+import { acmeStagingHost, holdsStagingRoot, ruled } from "../../config-fields";
+import { adminConnectionFields } from "../admin-connection";
 import type { CheckContext } from "../contract";
 import {
-  adminUrlProblem,
+  CURITY_ADMIN_API,
   CURITY_SIGNATURE_ALGORITHMS,
   curityIdProblem,
   curityPrefixProblem,
   DEFAULT_CURITY_ID_PREFIX,
+  mtlsProblem,
   scopeProblem,
   tokenEndpointProblem,
+  tokenUrlProblem,
   trustStorePemProblems,
   usesJwt,
   type CurityAuth,
-  type CurityMtls,
 } from "./rules";
 
 /** Schema of `spire-federation:curity`. */
 export const curityBlockSchema = z.strictObject({
-  adminUrl: ruled(adminUrlProblem),
-  username: z.string().min(1, { error: "must not be empty" }),
-  password: secureString,
+  ...adminConnectionFields(CURITY_ADMIN_API),
   profile: ruled(curityIdProblem),
   tokenEndpoint: ruled(tokenEndpointProblem),
+  tokenUrl: ruled(tokenUrlProblem).optional(),
   mtlsTokenEndpoint: ruled(tokenEndpointProblem).optional(),
-  mtls: z.enum(["direct", "proxy"], { error: 'must be "direct" or "proxy"' }).optional(),
-  adminCaPem: z
-    .string()
-    .includes("BEGIN CERTIFICATE", { error: "must be a PEM bundle" })
-    .optional(),
+  mtls: ruled(mtlsProblem).optional(),
   discoveryCaPem: z
     .string()
     .superRefine((pem, ctx) => {
@@ -71,12 +68,12 @@ export interface CurityBlock {
   password: pulumi.Output<string>;
   /** Token profile id (an `oauth-service` profile). */
   profile: string;
-  /** Token endpoint for JWT assertions, and the audience of JWT-SVIDs. */
+  /** The token endpoint as Curity publishes it (base URL + path): the audience of JWT-SVIDs. */
   tokenEndpoint: string;
-  /** Token endpoint for mutual TLS. Default: `tokenEndpoint`. */
+  /** The URL workloads post JWT-SVIDs to (e.g. http inside a mesh). Default: `tokenEndpoint`. */
+  tokenUrl: string;
+  /** The URL workloads call with their X509-SVID (direct mutual TLS). Default: `tokenEndpoint`. */
   mtlsTokenEndpoint: string;
-  /** Mutual TLS directly to Curity, or terminated by a proxy. Default: `direct`. */
-  mtls: CurityMtls;
   /** CA bundle of the admin service's certificate, when not publicly trusted. */
   adminCaPem?: string;
   /** CA of the discovery endpoint's certificate, when not publicly trusted (server trust store). */
@@ -132,8 +129,8 @@ export function curityModel(b: CurityBlockInput): CurityBlock {
     password: pulumi.secret(b.password),
     profile: b.profile,
     tokenEndpoint: b.tokenEndpoint,
+    tokenUrl: b.tokenUrl ?? b.tokenEndpoint,
     mtlsTokenEndpoint: b.mtlsTokenEndpoint ?? b.tokenEndpoint,
-    mtls: b.mtls ?? "direct",
     adminCaPem: b.adminCaPem,
     discoveryCaPem: b.discoveryCaPem,
     signatureAlgorithms: b.signatureAlgorithms,

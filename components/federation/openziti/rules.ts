@@ -1,4 +1,14 @@
 /** What OpenZiti accepts, written once: used by the config schema (and open to the component). */
+import { adminOriginProblem, type AdminApi } from "../admin-connection";
+
+/** OpenZiti's admin connection: the Edge Management API below the controller's origin. */
+export const OPENZITI_ADMIN_API = {
+  key: "openziti",
+  apiPath: "/edge/management/v1",
+  exposure: "; the URL appears in plain outputs",
+  urlKey: "controllerUrl",
+  caKey: "controllerCaPem",
+} as const satisfies AdminApi & { urlKey: string; caKey: string };
 
 /**
  * Why a controller URL is unusable, or `undefined`. It is the base the package appends the Edge
@@ -6,24 +16,5 @@
  * it carries no credentials, path, query or fragment.
  */
 export function controllerUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "must be an https:// URL";
-  }
-  if (url.protocol !== "https:") return "must be an https:// URL";
-  if (url.username !== "" || url.password !== "") {
-    return "must not carry user info (user:password@); the URL appears in plain outputs: set openziti.username and openziti.password";
-  }
-  if (url.pathname !== "/" && url.pathname !== "") {
-    return `must not have a path (${url.pathname}); the package adds /edge/management/v1 itself: use ${url.origin}`;
-  }
-  if (url.search !== "" || value.includes("?")) {
-    return `must not have a query: use ${url.origin}`;
-  }
-  if (url.hash !== "" || value.includes("#")) {
-    return `must not have a fragment: use ${url.origin}`;
-  }
-  return undefined;
+  return adminOriginProblem(OPENZITI_ADMIN_API, value);
 }

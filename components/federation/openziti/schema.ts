@@ -4,17 +4,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { pemAnyCertificate, pemBundle, ruled, secureString } from "../../config-fields";
+import { pemAnyCertificate, ruled } from "../../config-fields";
+import { adminConnectionFields } from "../admin-connection";
 import type { CheckContext } from "../contract";
 import { zitiNameProblem } from "./provider";
-import { controllerUrlProblem } from "./rules";
+import { OPENZITI_ADMIN_API } from "./rules";
 
 /** Schema of `spire-federation:openziti`. */
 export const openzitiBlockSchema = z.strictObject({
-  controllerUrl: ruled(controllerUrlProblem),
-  username: z.string().min(1, { error: "must not be empty" }),
-  password: secureString,
-  controllerCaPem: pemBundle.optional(),
+  ...adminConnectionFields(OPENZITI_ADMIN_API),
   caName: ruled(zitiNameProblem).optional(),
   x509: z.boolean({ error: "must be true or false" }).optional(),
   jwt: z.boolean({ error: "must be true or false" }).optional(),

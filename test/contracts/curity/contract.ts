@@ -18,6 +18,8 @@ export interface EntitySpec {
   key?: string;
   fields: Record<string, FieldSpec>;
   verifierChoice?: string[];
+  /** A container's lists: their key and entry fields. */
+  items?: Record<string, { key: string; fields: Record<string, FieldSpec> }>;
   mtlsIdentityChoice?: string[];
   action?: string;
 }
@@ -25,7 +27,8 @@ export interface EntitySpec {
 /** The entities the provider manages or reads. */
 export type EntityName =
   | "client"
-  | "clientIdMapping"
+  | "clientIdMappings"
+  | "scopes"
   | "signatureAlgorithms"
   | "clientTrustStore"
   | "serverTrustStore"
@@ -37,7 +40,7 @@ export interface CurityContract {
   mediaType: string;
   entities: Record<EntityName, EntitySpec>;
   actionInput: { fields: Record<string, string> };
-  errors: Record<string, { status: number; body: unknown }>;
+  errors: Record<string, { status: number; body?: unknown; contentType?: string }>;
 }
 
 const DIR = __dirname;
@@ -166,6 +169,14 @@ export function entryProblems(entity: EntityName, value: unknown): string[] {
   const spec = CURITY_CONTRACT.entities[entity];
   const problems = fieldProblems(spec.fields, value);
   if (problems.length > 0 || !isObject(value)) return problems;
+  for (const [list, item] of Object.entries(spec.items ?? {})) {
+    for (const [i, entry] of ((value[list] as unknown[] | undefined) ?? []).entries()) {
+      problems.push(...fieldProblems(item.fields, entry, `${list}[${i}]`));
+      if (isObject(entry) && typeof entry[item.key] !== "string") {
+        problems.push(`${list}[${i}]/${item.key} is missing`);
+      }
+    }
+  }
   if (spec.key !== undefined && typeof value[spec.key] !== "string") {
     problems.push(`${spec.key} is missing`);
   }

@@ -30,8 +30,8 @@ import {
   type FaultServer,
   type RecordedRequest,
   type Reply,
-} from "./support/fault-server";
-import { CURITY_CONTRACT, entryProblems, type EntityName } from "./contracts/curity/contract";
+} from "../support/fault-server";
+import { CURITY_CONTRACT, entryProblems, type EntityName } from "../contracts/curity/contract";
 
 const C = CURITY_CONTRACT;
 const JSON_TYPE = C.mediaType;
@@ -50,8 +50,10 @@ export interface StoredTrust {
 export interface StoredProfile {
   /** Clients by id. */
   clients: Map<string, Record<string, unknown>>;
-  /** client-id mappings by sub. */
+  /** client-id mappings by sub (the `client-id-mappings` container's list). */
   mappings: Map<string, Record<string, unknown>>;
+  /** Scopes defined in the profile by id (a client's `scope` is a leafref to them). */
+  scopes: Map<string, Record<string, unknown>>;
   /** `asymmetrically-signed-jwt/signature-algorithm` (undefined: the container is absent). */
   algorithms?: string[];
 }
@@ -146,6 +148,27 @@ function errorReply(status: number, tag: string, message?: string, type = "appli
   };
 }
 
+/** A leafref naming nothing (RFC 7950 §15.5; ConfD's message). */
+function leafrefError(path: string, what: string): Reply {
+  return {
+    status: 400,
+    headers: { "content-type": JSON_TYPE },
+    body: JSON.stringify({
+      "ietf-restconf:errors": {
+        error: [
+          {
+            "error-type": "application",
+            "error-tag": "data-missing",
+            "error-app-tag": "instance-required",
+            "error-path": path,
+            "error-message": `illegal reference: ${what}`,
+          },
+        ],
+      },
+    }),
+  };
+}
+
 const MISSING = (): Reply => errorReply(404, "invalid-value", "uri keypath not found");
 const ok = (status: number, body?: unknown): Reply => ({
   status,
@@ -189,9 +212,14 @@ export class CurityTestServer {
 
   constructor(readonly credentials: { username: string; password: string }) {}
 
-  /** Adds a token profile (type oauth-service). */
-  addProfile(id: string, algorithms?: string[]): StoredProfile {
-    const p: StoredProfile = { clients: new Map(), mappings: new Map(), algorithms };
+  /** Adds a token profile (type oauth-service) with these algorithms and scopes. */
+  addProfile(id: string, algorithms?: string[], scopes: string[] = []): StoredProfile {
+    const p: StoredProfile = {
+      clients: new Map(),
+      mappings: new Map(),
+      scopes: new Map(scopes.map((s) => [s, { id: s }])),
+      algorithms,
+    };
     this.store.profiles.set(id, p);
     return p;
   }
@@ -209,6 +237,20 @@ export class CurityTestServer {
 
   /** Answers one request. */
   handle(req: RecordedRequest): Reply {
+    // Jetty 12 (Servlet 6) refuses an encoded separator or percent in a path before Curity sees it.
+    const ambiguous = /%2f/i.test(req.path)
+      ? "separator"
+      : /%25/.test(req.path)
+        ? "encoding"
+        : undefined;
+    if (ambiguous !== undefined) {
+      this.log.push(`${req.method} ${req.path} (refused by Jetty)`);
+      return {
+        status: 400,
+        headers: { "content-type": "text/html;charset=iso-8859-1" },
+        body: `<html><head><title>Error 400 Ambiguous URI path ${ambiguous}</title></head><body><h2>HTTP ERROR 400 Ambiguous URI path ${ambiguous}</h2></body></html>`,
+      };
+    }
     const url = new URL(req.path, "https://127.0.0.1");
     if (!url.pathname.startsWith(C.base)) return { status: 404, body: "" };
     const rel = url.pathname.slice(C.base.length);
@@ -255,7 +297,12 @@ export class CurityTestServer {
     );
     if (entity === undefined) return MISSING();
     const keys = segs.flatMap((s) => s.keys);
-    if (entity === "client" || entity === "clientIdMapping" || entity === "signatureAlgorithms") {
+    if (
+      entity === "client" ||
+      entity === "clientIdMappings" ||
+      entity === "scopes" ||
+      entity === "signatureAlgorithms"
+    ) {
       const [profileId, type] = keys;
       const profile = this.store.profiles.get(profileId);
       if (!profile || !["oauth-service", "profile-oauth:oauth-service"].includes(type))
@@ -270,8 +317,12 @@ export class CurityTestServer {
               },
             });
       }
-      const map = entity === "client" ? profile.clients : profile.mappings;
-      return this.listEntry(entity, map, keys[2], req.method, body);
+      if (entity === "scopes") {
+        if (req.method !== "GET") return errorReply(405, "operation-not-supported");
+        return ok(200, { [C.entities.scopes.member]: { scope: [...profile.scopes.values()] } });
+      }
+      if (entity === "clientIdMappings") return this.mappings(profile, req.method, body);
+      return this.listEntry("client", profile.clients, keys[2], req.method, body, profile);
     }
     if (entity === "httpClient")
       return this.listEntry(entity, this.store.httpClients, keys[0], req.method, body);
@@ -282,12 +333,34 @@ export class CurityTestServer {
     return [...this.store.profiles.values()].flatMap((p) => [...p.clients.values()]);
   }
 
+  /** The profile's client-id-mappings container: GET, PUT (replace the list), PATCH (merge by sub). */
+  private mappings(profile: StoredProfile, method: string, body: unknown): Reply {
+    const member = C.entities.clientIdMappings.member;
+    if (method === "GET") {
+      return profile.mappings.size === 0
+        ? MISSING()
+        : ok(200, { [member]: { "client-id-mapping": [...profile.mappings.values()] } });
+    }
+    if (method !== "PUT" && method !== "PATCH") return errorReply(405, "operation-not-supported");
+    const container = (body as Record<string, unknown> | undefined)?.[member];
+    const problems = entryProblems("clientIdMappings", container);
+    if (problems.length > 0) return errorReply(400, "invalid-value", problems.join("; "));
+    const list = ((container as Record<string, unknown>)["client-id-mapping"] ?? []) as Record<
+      string,
+      unknown
+    >[];
+    if (method === "PUT") profile.mappings.clear();
+    for (const m of list) profile.mappings.set(String(m.sub), structuredClone(m));
+    return ok(204);
+  }
+
   private listEntry(
-    entity: "client" | "clientIdMapping" | "httpClient",
+    entity: "client" | "httpClient",
     map: Map<string, Record<string, unknown>>,
     key: string,
     method: string,
     body: unknown,
+    profile?: StoredProfile,
   ): Reply {
     const spec = C.entities[entity];
     switch (method) {
@@ -329,7 +402,18 @@ export class CurityTestServer {
             "the key leaf in the body does not match the URI",
           );
         }
-        if (entity === "client") {
+        if (entity === "client" && profile !== undefined) {
+          const scopes = Array.isArray(entry.scope) ? (entry.scope as string[]) : [];
+          const defined = [...profile.scopes.values()];
+          const undefinedScope = scopes.find(
+            (sc) =>
+              !defined.some(
+                (d) => d.id === sc || (d["is-prefix"] === true && sc.startsWith(String(d.id))),
+              ),
+          );
+          if (undefinedScope !== undefined) {
+            return leafrefError(`client[id='${key}']/scope`, `scope ${undefinedScope}`);
+          }
           const refs = references(entry);
           const badTrust = refs.trust.find((t) => !this.store.clientTrust.has(t));
           if (badTrust)

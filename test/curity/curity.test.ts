@@ -5,25 +5,27 @@
  */
 import { X509Certificate } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig } from "../components/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
+import { adminOriginProblem } from "../../components/federation/admin-connection";
 import {
   CurityFederation,
   curityArgsProblems,
   curityCurl,
   type CurityFederationArgs,
-} from "../components/federation/curity/component";
+} from "../../components/federation/curity/component";
 import {
-  adminUrlProblem,
+  CURITY_ADMIN_API,
+  tokenUrlProblem,
   scopeProblem,
   tokenEndpointProblem,
   trustStorePemProblems,
-} from "../components/federation/curity/rules";
-import { policies } from "../policy/policies";
-import type { ProgramRun } from "../tools/harness";
-import { runPolicies } from "../tools/policy-runner";
-import { planStack } from "./compiled";
-import { baseConfig, makeCertificate } from "./fixtures";
-import { all, find, runRaw, runStackFile } from "./helpers";
+} from "../../components/federation/curity/rules";
+import { policies } from "../../policy/policies";
+import type { ProgramRun } from "../../tools/harness";
+import { runPolicies } from "../../tools/policy-runner";
+import { planStack } from "../compiled";
+import { baseConfig, makeCertificate } from "../fixtures";
+import { all, find, runRaw, runStackFile } from "../helpers";
 
 const CLIENT = "pulumi-nodejs:dynamic/curity:Client";
 const MAPPING = "pulumi-nodejs:dynamic/curity:ClientIdMapping";
@@ -31,6 +33,7 @@ const ROOT_STORE = "pulumi-nodejs:dynamic/curity:ClientTrustStore";
 const SERVER_STORE = "pulumi-nodejs:dynamic/curity:ServerTrustStore";
 const HTTP = "pulumi-nodejs:dynamic/curity:HttpClient";
 const TOKEN = "https://login.example.com/oauth/v2/oauth-token";
+const MESH = "http://curity-idsvr-runtime-svc.curity.svc.cluster.local:8443/oauth/v2/oauth-token";
 
 let privateCa: string;
 beforeAll(async () => {
@@ -60,7 +63,7 @@ function problems(c: Record<string, unknown>, secret = true): string[] {
 }
 
 describe("Curity config", () => {
-  it("defaults: jwt, direct mutual TLS, the token endpoint for both flows, prefix spiffe-", () => {
+  it("defaults: jwt, the token endpoint as audience and for both flows, prefix spiffe-", () => {
     const m = parseStackConfig(ccfg(), { secretKeys: new Set(["curity"]) });
     expect({ ...m.curity, password: undefined }).toEqual({
       adminUrl: "https://curity-admin.example.com:6749",
@@ -68,8 +71,8 @@ describe("Curity config", () => {
       password: undefined,
       profile: "token-service",
       tokenEndpoint: TOKEN,
+      tokenUrl: TOKEN,
       mtlsTokenEndpoint: TOKEN,
-      mtls: "direct",
       adminCaPem: undefined,
       discoveryCaPem: undefined,
       signatureAlgorithms: undefined,
@@ -92,7 +95,7 @@ describe("Curity config", () => {
       (c: any) => (c.curity.adminUrl = "https://curity:6749/admin/api/restconf/data"),
       true,
       [
-        "spire-federation:curity.adminUrl: must be the admin service's origin such as https://curity-admin.example.com:6749, without a path; /admin/api/restconf/data is added",
+        "spire-federation:curity.adminUrl: must not have a path (/admin/api/restconf/data); the package adds /admin/api/restconf/data itself: use https://curity:6749",
       ],
     ],
     [
@@ -127,6 +130,28 @@ describe("Curity config", () => {
       [
         "spire-federation:curity.profile: must be 1–128 characters of letters, digits and . _ -, starting with a letter or digit",
         "spire-federation:curity.idPrefix: must be 1–32 characters of letters, digits and . _ -, starting with a letter or digit",
+      ],
+    ],
+    [
+      "mutual TLS through a proxy",
+      (c: any) => (c.curity.mtls = "proxy"),
+      true,
+      [
+        `spire-federation:curity.mtls: "proxy" is not supported; a proxy forwards the workload's leaf certificate only, so Curity would need SPIRE's current intermediate CA in its client trust store, which rotates every spire.caTTL (Curity's own setup re-pushes it from a sidecar on each rotation, which a deployment cannot do): use "direct" (the workload presents its whole X509-SVID chain to Curity), or workloads[].curity.auth jwt`,
+      ],
+    ],
+    [
+      "another mtls value, a token URL without a path, an admin CA that is not PEM",
+      (c: any) => {
+        c.curity.mtls = "tunnel";
+        c.curity.tokenUrl = "http://curity-runtime:8443";
+        c.curity.adminCaPem = "not a certificate";
+      },
+      true,
+      [
+        "spire-federation:curity.adminCaPem: must be a PEM bundle of X.509 certificates (-----BEGIN CERTIFICATE----- …), each parsable",
+        "spire-federation:curity.tokenUrl: must be the token endpoint's URL, such as http://curity-runtime.curity:8443/oauth/v2/oauth-token, not a server's origin",
+        'spire-federation:curity.mtls: must be "direct"',
       ],
     ],
     [
@@ -220,6 +245,18 @@ describe("Curity config", () => {
     expect(problems(c, secret)).toEqual(expected);
   });
 
+  it("tokenUrl: the URL workloads call, apart from the audience; mtls direct is accepted", () => {
+    const c = ccfg();
+    c.curity.tokenUrl = MESH;
+    c.curity.mtls = "direct";
+    const m = parseStackConfig(c, { secretKeys: new Set(["curity"]) });
+    expect(m.curity).toMatchObject({
+      tokenEndpoint: TOKEN,
+      tokenUrl: MESH,
+      mtlsTokenEndpoint: TOKEN,
+    });
+  });
+
   it("x509-only grants need no public discovery endpoint; the staging root as discovery CA lifts the staging rule", async () => {
     const c = ccfg();
     c.oidc.tls = { spire: true };
@@ -240,9 +277,26 @@ describe("Curity rules", () => {
   it.each([
     ["https://curity:6749", undefined],
     ["https://curity:6749/", undefined],
-    ["https://u:p@curity:6749", "must not carry credentials (set username and password)"],
+    [
+      "https://u:p@curity:6749",
+      "must not carry user info (user:password@): set curity.username and curity.password",
+    ],
     ["curity:6749", "must be an https:// URL"],
-  ])("adminUrl %s", (url, expected) => expect(adminUrlProblem(url)).toBe(expected));
+    ["https://curity:6749?x", "must not have a query: use https://curity:6749"],
+  ])("adminUrl %s", (url, expected) =>
+    expect(adminOriginProblem(CURITY_ADMIN_API, url)).toBe(expected),
+  );
+
+  it.each([
+    [TOKEN, undefined],
+    ["http://curity-runtime.curity:8443/oauth/v2/oauth-token", undefined],
+    ["ftp://x/oauth", "must be an http:// or https:// URL"],
+    ["http://curity-runtime.curity:8443?a", "must have no credentials, query or fragment"],
+    [
+      "http://curity-runtime.curity:8443",
+      "must be the token endpoint's URL, such as http://curity-runtime.curity:8443/oauth/v2/oauth-token, not a server's origin",
+    ],
+  ])("tokenUrl %s", (url, expected) => expect(tokenUrlProblem(url)).toBe(expected));
 
   it.each([
     [TOKEN, undefined],
@@ -275,7 +329,6 @@ describe("Curity rules", () => {
       profile: "token-service",
       tokenEndpoint: TOKEN,
       mtlsTokenEndpoint: TOKEN,
-      mtls: "direct",
       idPrefix: "spiffe-",
       issuerUrl: "https://oidc",
       jwksUri: "https://oidc/keys",
@@ -296,21 +349,30 @@ describe("Curity rules", () => {
     );
   });
 
-  it("curl forms: the JWT-SVID as assertion; the X509-SVID chain directly, or through the proxy", () => {
-    const base = { clientId: "spiffe-a", tokenEndpoint: TOKEN, scopes: ["a", "b"] };
+  it("curl forms: the JWT-SVID to the token URL; the X509-SVID chain from cert_dir", () => {
+    const base = { clientId: "spiffe-a", tokenUrl: TOKEN, scopes: ["a", "b"] };
     expect(
       curityCurl({
         ...base,
         mtlsTokenEndpoint: `${TOKEN}-mutual-tls`,
         auth: "both",
-        mtls: "direct",
+        certDir: "/run/spiffe/certs",
       }),
     ).toEqual({
       jwt: `curl -sS -X POST '${TOKEN}' -H 'Content-Type: application/x-www-form-urlencoded' -d grant_type=client_credentials -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer --data-urlencode "client_assertion=$(cat /run/spiffe/certs/curity-jwt-svid.token)" --data-urlencode 'scope=a b'`,
       x509: `curl -sS -X POST '${TOKEN}-mutual-tls' --cert /run/spiffe/certs/svid.pem --key /run/spiffe/certs/svid_key.pem -H 'Content-Type: application/x-www-form-urlencoded' -d grant_type=client_credentials --data-urlencode 'client_id=spiffe-a' --data-urlencode 'scope=a b'`,
     });
-    expect(curityCurl({ ...base, mtlsTokenEndpoint: TOKEN, auth: "x509", mtls: "proxy" })).toEqual({
-      x509: `curl -sS -X POST '${TOKEN}' -H 'Content-Type: application/x-www-form-urlencoded' -d grant_type=client_credentials --data-urlencode 'client_id=spiffe-a' --data-urlencode 'scope=a b'`,
+    const mesh = "http://curity-runtime.curity:8443/oauth/v2/oauth-token";
+    expect(
+      curityCurl({
+        ...base,
+        tokenUrl: mesh,
+        mtlsTokenEndpoint: TOKEN,
+        auth: "jwt",
+        certDir: "/id",
+      }),
+    ).toEqual({
+      jwt: `curl -sS -X POST '${mesh}' -H 'Content-Type: application/x-www-form-urlencoded' -d grant_type=client_credentials -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer --data-urlencode "client_assertion=$(cat /id/curity-jwt-svid.token)" --data-urlencode 'scope=a b'`,
     });
   });
 });
@@ -372,7 +434,7 @@ describe("the curity stack (jwt, x509, both) under mocks", () => {
     });
     expect((byName("ledger").rawInputs as any).assertion).toEqual({
       audience: "https://login.apps.example.com/oauth/v2/oauth-token",
-      tokenEndpoint: "https://login.apps.example.com/oauth/v2/oauth-token",
+      tokenUrl: MESH,
       issuer: "https://oidc.apps.spiffe.example.com",
       algorithm: "ES256",
       allowedAlgorithms: ["ES256"],
@@ -417,13 +479,15 @@ describe("the curity stack (jwt, x509, both) under mocks", () => {
     const fed = run.outputs.federation as any;
     expect(fed["reports-api"].curity).toEqual({
       clientId: "spiffe-reports-api",
-      tokenEndpoint: "https://login.apps.example.com/oauth/v2/oauth-token",
+      tokenUrl: MESH,
       audience: "https://login.apps.example.com/oauth/v2/oauth-token",
       jwtSvidFile: "/run/spiffe/certs/curity-jwt-svid.token",
       scopes: ["reports"],
       curl: {
-        jwt: expect.stringContaining(
-          "client_assertion=$(cat /run/spiffe/certs/curity-jwt-svid.token)",
+        jwt: expect.stringMatching(
+          new RegExp(
+            `^curl -sS -X POST '${MESH}' .*client_assertion=\\$\\(cat /run/spiffe/certs/curity-jwt-svid\\.token\\)`,
+          ),
         ),
       },
     });

@@ -5,64 +5,41 @@
  * algorithms, and the faults of test/support/fault-server.ts.
  */
 import { createHash } from "node:crypto";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
+  CURITY_MEMBERS,
   CurityApiError,
   curityPaths,
   getEntry,
   type CurityConnection,
-} from "../components/federation/curity/api";
-import { curityClientBody } from "../components/federation/curity/component";
+} from "../../components/federation/curity/api";
+import { curityClientBody } from "../../components/federation/curity/component";
 import {
   curityProvider,
   stateProblems,
   type CurityState,
-} from "../components/federation/curity/provider";
-import { HttpError } from "../components/http/client";
-import { CurityTestServer } from "./curity-server";
-import { CURITY_CONTRACT } from "./contracts/curity/contract";
-import { makeCertificate } from "./fixtures";
-import type { FaultServer } from "./support/fault-server";
-import { shippedProvider } from "./support/shipped-provider";
+} from "../../components/federation/curity/provider";
+import { HttpError } from "../../components/http/client";
+import { CURITY_TEST_PASSWORD, useCurityServer } from "./harness";
+import type { CurityTestServer } from "./server";
+import { CURITY_CONTRACT } from "../contracts/curity/contract";
+import { makeCertificate } from "../fixtures";
+import type { FaultServer } from "../support/fault-server";
+import { shippedProvider } from "../support/shipped-provider";
 
 const p = curityProvider as Required<typeof curityProvider>;
-const PASSWORD = "s3cret-Curity-admin-pw";
+const PASSWORD = CURITY_TEST_PASSWORD;
 const BASIC = Buffer.from(`admin:${PASSWORD}`).toString("base64");
 const PROFILE = "token-service";
 const TD = "spiffe://prod.example.com";
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
+const h = useCurityServer(["ES256", "RS256"]);
 let server: CurityTestServer;
 let fault: FaultServer;
 let conn: CurityConnection;
 let root: string;
-
-beforeAll(async () => {
-  server = new CurityTestServer({ username: "admin", password: PASSWORD });
-  fault = await server.start();
-  conn = {
-    adminUrl: fault.url,
-    username: "admin",
-    password: PASSWORD,
-    caPem: fault.caPem,
-    limits: { deadlineMs: 8000, attemptTimeoutMs: 1500 },
-  };
-  root = (await makeCertificate({ subject: "CN=prod.example.com root CA", ca: true })).pem;
-});
-afterAll(() => server.stop());
-beforeEach(() => {
-  server.store.profiles.clear();
-  server.store.clientTrust.clear();
-  server.store.serverTrust.clear();
-  server.store.httpClients.clear();
-  server.addProfile(PROFILE, ["ES256", "RS256"]);
-  server.log.length = 0;
-  fault.reset();
-});
-afterEach(() => {
-  expect(server.violations).toEqual([]);
-  expect(fault.pending()).toBe(0);
-});
+beforeAll(() => ({ server, fault, conn, root } = h));
 
 const trust = (
   key: string,
@@ -87,7 +64,6 @@ function clientState(
     spiffeId: `${TD}/ns/apps/sa/${workload}`,
     scopes: ["reports", "orders:read"],
     auth,
-    mtls: "direct",
     jwksUri: "https://oidc.prod.example.com/keys",
     issuer: "https://oidc.prod.example.com",
     trustedCa: auth === "jwt" ? undefined : "spiffe-root-ca",
@@ -104,7 +80,7 @@ function clientState(
         ? undefined
         : {
             audience: "https://login.example.com/oauth/v2/oauth-token",
-            tokenEndpoint: "https://login.example.com/oauth/v2/oauth-token",
+            tokenUrl: "https://login.example.com/oauth/v2/oauth-token",
             issuer: "https://oidc.prod.example.com",
             algorithm: "ES256",
           },
@@ -127,10 +103,11 @@ describe("client trust store: the stable root", () => {
     const created = await p.create(trust("spiffe-root-ca", root));
     expect(created.id).toBe("spiffe-root-ca");
     expect(server.log).toEqual([
+      "GET base:facilities/crypto/ssl/client-truststore/client-certificate=spiffe-root-ca",
       "POST base:facilities/crypto/add-ssl-client-truststore",
       "GET base:facilities/crypto/ssl/client-truststore/client-certificate=spiffe-root-ca",
     ]);
-    expect(JSON.parse(fault.requests[0].body)).toEqual({
+    expect(JSON.parse(fault.requests.find((r) => r.method === "POST")!.body)).toEqual({
       id: "spiffe-root-ca",
       keystore: Buffer.from(root).toString("base64"),
     });
@@ -165,7 +142,7 @@ describe("client trust store: the stable root", () => {
     expect(updated.outs.storedSha256).not.toBe(created.outs.storedSha256);
   });
 
-  it("an entry replaced behind Pulumi's back reads as drift; one deleted reads as gone", async () => {
+  it("an entry replaced behind Pulumi's back reads as drift and is neither overwritten nor deleted; one that existed before is refused", async () => {
     const created = await p.create(trust("spiffe-root-ca", root));
     const other = (await makeCertificate({ subject: "CN=someone else", ca: true })).pem;
     // someone re-ran the action with another certificate: a new ciphertext
@@ -188,12 +165,27 @@ describe("client trust store: the stable root", () => {
       changes: true,
       replaces: [],
     });
-    await p.update(created.id, read.props, trust("spiffe-root-ca", root));
-    expect(server.store.clientTrust.get("spiffe-root-ca")!.pem).toBe(root);
+    const refused =
+      "Curity client trust store entry spiffe-root-ca: was replaced since Pulumi stored it and Curity keeps it encrypted, so it cannot be proven this package's: not overwriting it; delete the entry in Curity (or choose another curity.idPrefix) and run again";
+    await expect(p.update(created.id, read.props, trust("spiffe-root-ca", root))).rejects.toThrow(
+      refused,
+    );
+    await p.delete(created.id, created.outs);
+    expect(server.store.clientTrust.get("spiffe-root-ca")!.pem).toBe(other); // not ours: kept
+    expect(server.log.filter((l) => l.startsWith("DELETE") || l.startsWith("POST"))).toEqual([
+      "POST base:facilities/crypto/add-ssl-client-truststore", // ours
+      "POST base:facilities/crypto/add-ssl-client-truststore", // someone else's
+    ]);
+    await expect(p.create(trust("spiffe-root-ca", root))).rejects.toThrow(
+      "Curity client trust store entry spiffe-root-ca: exists and Curity keeps it encrypted, so it cannot be proven this package's",
+    );
 
     server.store.clientTrust.delete("spiffe-root-ca");
     expect(await p.read(created.id, created.outs)).toEqual({});
     await expect(p.delete(created.id, created.outs)).resolves.toBeUndefined();
+    // gone (e.g. the admin pod restarted): an update stores it again
+    await p.update(created.id, created.outs, trust("spiffe-root-ca", root));
+    expect(server.store.clientTrust.get("spiffe-root-ca")!.pem).toBe(root);
   });
 
   it("refuses a leaf, a bundle or an expired CA before any call", async () => {
@@ -235,7 +227,7 @@ describe("server trust store and the JWKS HTTP client", () => {
   it("stores the discovery CA in the server trust store and an HTTP client that uses it", async () => {
     const ca = (await makeCertificate({ subject: "CN=private discovery CA", ca: true })).pem;
     const s = await p.create(trust("spiffe-discovery-ca", ca, "serverTrustStore"));
-    expect(server.log[0]).toBe("POST base:facilities/crypto/add-ssl-server-truststore");
+    expect(server.log[1]).toBe("POST base:facilities/crypto/add-ssl-server-truststore");
     expect(server.store.serverTrust.get("spiffe-discovery-ca")!.pem).toBe(ca);
     expect(server.store.clientTrust.size).toBe(0);
     expect((await p.read(s.id, s.outs)).props).toEqual(s.outs);
@@ -274,6 +266,7 @@ describe("OAuth clients and client-id mappings", () => {
     expect(server.log).toEqual([
       `GET ${CLIENT_PATH("spiffe-payments")}`,
       `GET ${curityPaths.signatureAlgorithms(PROFILE)}`,
+      `GET ${curityPaths.scopes(PROFILE)}`,
       `PUT ${CLIENT_PATH("spiffe-payments")}`,
     ]);
     const put = fault.requests.find((r) => r.method === "PUT")!;
@@ -301,8 +294,9 @@ describe("OAuth clients and client-id mappings", () => {
       "client-id": "spiffe-payments",
     });
     expect(server.log.at(-1)).toBe(
-      `PUT ${PROFILE_AS()}/client-authentication/using-jwt/client-id-mappings/client-id-mapping=spiffe%3A%2F%2Fprod.example.com%2Fns%2Fapps%2Fsa%2Fpayments`,
+      `PATCH ${PROFILE_AS()}/client-authentication/using-jwt/client-id-mappings`,
     );
+    expect(server.log.join("\n")).not.toContain("%2F");
   });
 
   it("an X.509 client is bound to the SPIFFE ID and the root's trust store entry; both adds JWT as secondary method", async () => {
@@ -320,8 +314,6 @@ describe("OAuth clients and client-id mappings", () => {
         "assertion-jwt-validation": { issuer: "https://oidc.prod.example.com" },
       },
     });
-    await p.create({ ...clientState("edge", "x509", { mtls: "proxy" }) });
-    expect(Object.keys(storedClient("spiffe-edge")!)).toContain("mutual-tls-by-proxy");
   });
 
   it("an X.509 client naming a trust store entry that does not exist is Curity's 400", async () => {
@@ -398,7 +390,8 @@ describe("OAuth clients and client-id mappings", () => {
     expect(read.props.body["jwks-uri"]).toBeUndefined();
 
     await p.update(created.id, read.props, state);
-    expect(storedClient("spiffe-payments")).toEqual(state.body);
+    // the update replaces what the package owns and keeps what an operator set
+    expect(storedClient("spiffe-payments")).toEqual({ ...state.body, "access-token-ttl": 300 });
 
     storedClient("spiffe-payments")!["secondary-authentication-method"] = { secret: "backdoor" };
     read = await p.read(created.id, created.outs);
@@ -479,6 +472,17 @@ describe("OAuth clients and client-id mappings", () => {
 
 describe("faults (test/support/fault-server.ts in front of the RESTCONF double)", () => {
   const MISSING = CURITY_CONTRACT.errors.missing;
+  /** The profile's scopes as the double answers them (a scripted fault answers in its place). */
+  const scopesOk = () => ({
+    kind: "reply" as const,
+    reply: {
+      status: 200,
+      headers: { "content-type": "application/yang-data+json" },
+      body: JSON.stringify({
+        [CURITY_MEMBERS.scopes]: { scope: [{ id: "reports" }, { id: "orders:read" }] },
+      }),
+    },
+  });
   const missing = {
     kind: "reply" as const,
     reply: {
@@ -508,7 +512,7 @@ describe("faults (test/support/fault-server.ts in front of the RESTCONF double)"
     const once = { ...conn, limits: { ...conn.limits, retries: 1 } };
     fault.reset();
     // GET: not there yet; PUT: the handler stores the client, the answer is lost, twice
-    fault.next(missing, { kind: "lose-response" }, { kind: "lose-response" });
+    fault.next(missing, scopesOk(), { kind: "lose-response" }, { kind: "lose-response" });
     const err = await p.create(x509(once)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as Error).message).toBe(
@@ -518,16 +522,17 @@ describe("faults (test/support/fault-server.ts in front of the RESTCONF double)"
     fault.reset();
     const again = await p.create(x509(once));
     expect(again.id).toBe("spiffe-batch");
-    expect(fault.requests.map((r) => r.method)).toEqual(["GET"]); // adopted as it is
+    // the client and the profile's scopes are read; nothing is written: adopted as it is
+    expect(fault.requests.map((r) => r.method)).toEqual(["GET", "GET"]);
     expect(server.store.profiles.get(PROFILE)!.clients.size).toBe(1);
   });
 
   it("429 with Retry-After is waited out, and a trust store action is retried too", async () => {
-    fault.next({ kind: "retry-after", retryAfter: "1" });
+    fault.next(missing, { kind: "retry-after", retryAfter: "1" });
     const started = Date.now();
     await p.create(trust("spiffe-root-ca", root));
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(fault.requests.map((r) => r.method)).toEqual(["POST", "POST", "GET"]);
+    expect(fault.requests.map((r) => r.method)).toEqual(["GET", "POST", "POST", "GET"]);
   });
 
   it("a 502 is retried; a 500 is not, and reads as an error, never as 'gone'", async () => {
@@ -581,7 +586,7 @@ describe("faults (test/support/fault-server.ts in front of the RESTCONF double)"
   it("an answer that echoes the credentials never puts them in a message", async () => {
     await p.create(trust("spiffe-root-ca", root));
     fault.reset();
-    fault.next(missing, { kind: "echo", status: 400 });
+    fault.next(missing, scopesOk(), { kind: "echo", status: 400 });
     const put = await p.create(x509()).catch((e: unknown) => e);
     expect((put as Error).message).toBe(
       `Curity client spiffe-batch (profile ${PROFILE}): PUT ${CLIENT_PATH("spiffe-batch")}: HTTP 400 (no RESTCONF error body)`,
