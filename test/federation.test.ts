@@ -248,7 +248,7 @@ describe("prod stack: all three relying parties", () => {
       vault: { role: "orders-worker", loginPath: "auth/spire-jwt/login", audience: "vault" },
       azure: fakeIdentity("spire-federation-entra-orders-worker"),
       openziti: {
-        ztAPI: "https://ziti.prod.example.com:1280",
+        ztAPI: "https://ziti.prod.example.com:1280/edge/client/v1",
         // No controllerCaPem: the controller is publicly trusted, so no `ca` file is named.
         id: {
           cert: "file:///run/spiffe/certs/svid.pem",
@@ -312,7 +312,7 @@ describe("Google's external_account credential configuration, field by field", (
     expect(c.token_url).toBe("https://sts.mtls.googleapis.com/v1/token");
     expect(c.credential_source).toEqual({
       certificate: {
-        certificate_config_location: "/run/spiffe/certs/gcp-certificate-config.json",
+        certificate_config_location: "/run/spiffe/config/gcp-certificate-config.json",
         trust_chain_path: "/run/spiffe/certs/svid.pem",
       },
     });

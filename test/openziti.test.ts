@@ -102,7 +102,7 @@ describe("prod: both paths, existing ClusterIssuer (operator verifies)", () => {
 
   it("outputs the identity file per workload", () => {
     expect((run.outputs.federation as any)["payments-api"].openziti).toEqual({
-      ztAPI: "https://ziti.prod.example.com:1280",
+      ztAPI: "https://ziti.prod.example.com:1280/edge/client/v1",
       // No controllerCaPem: the SDK verifies the controller with the system's roots.
       id: {
         cert: "file:///run/spiffe/certs/svid.pem",
@@ -213,9 +213,11 @@ describe("component args", () => {
     });
 
     it("an identity file shows the controller without it", () => {
-      expect(zitiIdentityFile(withUserInfo).ztAPI).toBe("https://ziti.example.com:1280");
+      expect(zitiIdentityFile(withUserInfo).ztAPI).toBe(
+        "https://ziti.example.com:1280/edge/client/v1",
+      );
       expect(zitiIdentityFile("https://ziti.example.com:1280").ztAPI).toBe(
-        "https://ziti.example.com:1280",
+        "https://ziti.example.com:1280/edge/client/v1",
       );
     });
   });

@@ -292,6 +292,26 @@ describe("Entra rules", () => {
       "SPIRE's caKeyType is ec-p256 but Entra federated credentials exist: Entra accepts RS256 tokens only",
     ]);
   });
+
+  it("entra-jwt-svid-ttl", async () => {
+    const fic = { type: TYPES.fic, name: "fic", props: good };
+    const withTtl = (ttl: string | undefined) => {
+      const v: any = goodValues();
+      if (ttl === undefined) delete v["spire-server"].defaultJwtSvidTTL;
+      else v["spire-server"].defaultJwtSvidTTL = ttl;
+      return { type: TYPES.helmRelease, name: "spire", props: release(v) };
+    };
+    const name = "entra-jwt-svid-ttl";
+    expect(await stackViolations(name, [fic, withTtl("50m")])).toEqual([]);
+    expect(await stackViolations(name, [fic, withTtl(undefined)])).toEqual([]); // chart: 1h
+    expect(await stackViolations(name, [withTtl("15m")])).toEqual([]); // no Entra credential
+    expect(await stackViolations(name, [fic, withTtl("49m59s")])).toEqual([
+      "SPIRE's defaultJwtSvidTTL is 49m59s but Entra federated credentials exist: at least 50m, or the Azure SDKs post expired assertions (AADSTS700024)",
+    ]);
+    expect(await stackViolations(name, [fic, withTtl("50m")], { minMinutes: 60 })).toEqual([
+      "SPIRE's defaultJwtSvidTTL is 50m but Entra federated credentials exist: at least 60m, or the Azure SDKs post expired assertions (AADSTS700024)",
+    ]);
+  });
 });
 
 describe("Google Cloud rules", () => {
@@ -1070,6 +1090,8 @@ describe("the example stacks and the broken fixture", () => {
     ) as Plan;
     const v = await runPolicies(policies, plan.resources, {
       "entra-credentials-per-identity": { maxCredentialsPerIdentity: 1 },
+      // The broken copy's JWT-SVIDs live 48h (too long); ask for more than that.
+      "entra-jwt-svid-ttl": { minMinutes: 50 * 60 },
       "root-key-in-state": "mandatory",
     });
     expect([...new Set(v.map((x) => x.policy))].sort()).toEqual(policies.map((p) => p.name).sort());

@@ -181,7 +181,7 @@ describe("spire chart values", () => {
       caKeyType: "rsa-2048",
       caTTL: "48h",
       defaultX509SvidTTL: "1h",
-      defaultJwtSvidTTL: "15m",
+      defaultJwtSvidTTL: "1h",
       upstreamAuthority: {
         certManager: { enabled: true, issuerKind: "ClusterIssuer", issuerName: "root" },
       },

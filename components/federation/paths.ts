@@ -33,8 +33,11 @@ export const SVID_KEY_PATH = `${SVID_DIR}/${SVID_KEY_FILE}`;
 export const SVID_BUNDLE_PATH = `${SVID_DIR}/${SVID_BUNDLE_FILE}`;
 /** A JWT-SVID minted for Google Cloud's STS audience. */
 export const GCP_JWT_SVID_PATH = `${SVID_DIR}/${GCP_JWT_SVID_FILE}`;
-/** Google's certificate configuration for the X.509 credential source. */
-export const GCP_CERTIFICATE_CONFIG_PATH = `${SVID_DIR}/${GCP_CERTIFICATE_CONFIG_FILE}`;
+/**
+ * Google's certificate configuration for the X.509 credential source: a ConfigMap file, in the
+ * read-only ConfigMap directory (never in the helper's `cert_dir`, which stays the helper's).
+ */
+export const GCP_CERTIFICATE_CONFIG_PATH = `${WORKLOAD_CONFIG_DIR}/${GCP_CERTIFICATE_CONFIG_FILE}`;
 
 /** The files of one workload's pods, as absolute paths in its container. */
 export interface WorkloadPaths {

@@ -12,8 +12,13 @@
  *   ConfigMap at exactly that path; no two sources claim one path;
  * - the ConfigMaps live in the workload's namespace, which the user owns: it must exist (this
  *   component creates no namespace), and nothing else needs to exist first;
- * - no secret goes into a ConfigMap or the patch (contributions carry configuration only).
+ * - no secret goes into a ConfigMap or the patch (contributions carry configuration only);
+ * - the helper reads `helper.conf` once, at start: the pod template carries a checksum of the
+ *   ConfigMaps' content, so that a change rolls the pods;
+ * - only the helper writes `cert_dir`: the workload container mounts it read-only, and no
+ *   ConfigMap file is mounted into it.
  */
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { rejectProblems } from "../federation/args";
@@ -140,6 +145,10 @@ function planWorkload(
       if (p) problems.push(`${at(c)}: path ${JSON.stringify(file.path)} of ${key} ${p}`);
       else if (within(file.path, paths.configDir)) {
         problems.push(`${at(c)}: path ${file.path} of ${key} lies in ${paths.configDir}; omit it`);
+      } else if (within(file.path, paths.certDir) || within(paths.certDir, file.path)) {
+        problems.push(
+          `${at(c)}: path ${file.path} of ${key} overlaps ${paths.certDir}, which only the helper writes; omit the path to use ${paths.configDir}`,
+        );
       } else {
         claim(file.path, `configMap:${key}`, at(c));
         fileMounts.push({ key, path: file.path });
@@ -171,6 +180,7 @@ function planWorkload(
     configMap: configMapName(w.name),
     env,
     fileMounts,
+    configChecksum: configChecksum(data, Object.keys(envLater)),
   });
   return {
     problems,
@@ -185,6 +195,20 @@ function planWorkload(
       podPatchYaml: podPatchYaml(patch),
     },
   };
+}
+
+/**
+ * `sha256:<hex>` of the files ConfigMap's data and the env ConfigMap's keys, in key order. The
+ * env ConfigMap's values exist only after deploy (so that the patch is known at plan time) and
+ * are left out: they change only when the relying party's identity is replaced.
+ */
+export function configChecksum(data: Record<string, string>, envKeys: readonly string[]): string {
+  const files = Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = [...envKeys].sort();
+  const hex = createHash("sha256")
+    .update(JSON.stringify({ files, envKeys: keys }))
+    .digest("hex");
+  return `sha256:${hex}`;
 }
 
 /** Every workload's plan, and the problems with the args (each as a sentence). */

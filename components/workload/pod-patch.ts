@@ -3,8 +3,15 @@
  * `spec.template`): the spiffe-helper as a native sidecar (an init container with
  * `restartPolicy: Always`, so the workload container starts only once every file is written),
  * the SPIFFE CSI volume, the shared in-memory cert volume, the ConfigMap volume, and the
- * workload container's mounts and environment. It names no secret and no value that exists only
- * after deploy (those come from the env ConfigMap), so it is known at plan time.
+ * workload container's mounts and environment, and a checksum of the ConfigMaps on the pod
+ * template (a changed `helper.conf` or credential file rolls the pods: the helper reads its
+ * configuration once, at start). It names no secret and no value that exists only after deploy
+ * (those come from the env ConfigMap), so it is known at plan time.
+ *
+ * Each variable carries the other form as `null` (`value` with `valueFrom: null` and the
+ * reverse): a strategic merge keeps the fields of an item the patch does not name, so a variable
+ * the container already sets in the other form would end up with both, which the API server
+ * rejects. With the `null` the patch's form replaces the container's.
  */
 import { stringify } from "yaml";
 import type { WorkloadPaths } from "../federation/paths";
@@ -19,15 +26,30 @@ import {
   WORKLOAD_API_DIR,
 } from "./rules";
 
-/** One environment variable: a literal or a key of the env ConfigMap. */
-export interface PatchEnvVar {
-  /** Variable name. */
-  name: string;
-  /** Literal value (known at plan time). */
-  value?: string;
-  /** A key of the workload's env ConfigMap (values that exist only after deploy). */
-  valueFrom?: { configMapKeyRef: { name: string; key: string } };
-}
+/**
+ * One environment variable: a literal (with `valueFrom: null`) or a key of the env ConfigMap
+ * (with `value: null`); the `null` removes the other form from a container that set it.
+ */
+export type PatchEnvVar =
+  | {
+      /** Variable name. */
+      name: string;
+      /** Literal value (known at plan time). */
+      value: string;
+      /** Removes a `valueFrom` the container had. */
+      valueFrom: null;
+    }
+  | {
+      /** Variable name. */
+      name: string;
+      /** Removes a `value` the container had. */
+      value: null;
+      /** A key of the workload's env ConfigMap (values that exist only after deploy). */
+      valueFrom: { configMapKeyRef: { name: string; key: string } };
+    };
+
+/** Pod-template annotation holding the checksum of the workload's ConfigMaps. */
+export const CONFIG_CHECKSUM_ANNOTATION = "spire-federation/config-sha256";
 
 /** One volume mount. */
 export interface PatchVolumeMount {
@@ -98,6 +120,8 @@ export interface PodPatch {
   spec: {
     /** The pod template. */
     template: {
+      /** The checksum annotation ({@link CONFIG_CHECKSUM_ANNOTATION}). */
+      metadata: { annotations: Record<string, string> };
       /** The pod spec additions. */
       spec: {
         /** The helper (a native sidecar). */
@@ -125,6 +149,8 @@ export interface PodPatchArgs {
   env: ({ name: string; value: string } | { name: string; configMap: string; key: string })[];
   /** ConfigMap keys mounted as files at their own paths (outside the config directory). */
   fileMounts: { key: string; path: string }[];
+  /** `sha256:<hex>` of what the workload's ConfigMaps hold, for the pod template. */
+  configChecksum: string;
 }
 
 /** The helper's user and group: distroless's `nonroot`. */
@@ -161,15 +187,18 @@ export function podPatch(args: PodPatchArgs): PodPatch {
   };
   const workload: PatchWorkloadContainer = {
     name: args.container,
-    env: args.env.map((e) =>
+    env: args.env.map((e): PatchEnvVar =>
       "value" in e
-        ? { name: e.name, value: e.value }
-        : { name: e.name, valueFrom: { configMapKeyRef: { name: e.configMap, key: e.key } } },
+        ? { name: e.name, value: e.value, valueFrom: null }
+        : {
+            name: e.name,
+            value: null,
+            valueFrom: { configMapKeyRef: { name: e.configMap, key: e.key } },
+          },
     ),
     volumeMounts: [
-      // Writable: files of the ConfigMap are mounted inside it, and a container runtime cannot
-      // create their mount points below a read-only mount.
-      { name: VOLUMES.certs, mountPath: paths.certDir },
+      // Read-only: only the helper writes there; configuration lives in the ConfigMap's mount.
+      { name: VOLUMES.certs, mountPath: paths.certDir, readOnly: true },
       { name: VOLUMES.config, mountPath: paths.configDir, readOnly: true },
       ...args.fileMounts.map((f) => ({
         name: VOLUMES.config,
@@ -182,6 +211,7 @@ export function podPatch(args: PodPatchArgs): PodPatch {
   return {
     spec: {
       template: {
+        metadata: { annotations: { [CONFIG_CHECKSUM_ANNOTATION]: args.configChecksum } },
         spec: {
           initContainers: [helper],
           containers: [workload],

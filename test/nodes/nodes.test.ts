@@ -608,7 +608,9 @@ describe("the edge stack", () => {
     expect(fed.uploader.gcp.principal).toBe(
       "principal://iam.googleapis.com/projects/731640529817/locations/global/workloadIdentityPools/spiffe-edge/subject/spiffe://edge.spiffe.example.com/edge/uploader",
     );
-    expect(fed["ziti-router"].openziti.ztAPI).toBe("https://ziti.edge.example.com:1280");
+    expect(fed["ziti-router"].openziti.ztAPI).toBe(
+      "https://ziti.edge.example.com:1280/edge/client/v1",
+    );
     const role = find(run, "vault:jwt/authBackendRole:AuthBackendRole", "role-telemetry");
     expect(role.rawInputs.boundClaims).toEqual({
       sub: "spiffe://edge.spiffe.example.com/edge/telemetry",

@@ -1,9 +1,11 @@
 /** Entra ID's CrossGuard rules: federated credential claims, limits, and the signing algorithm. */
 import type { PolicyResource, ReportViolation, StackValidationArgs } from "@pulumi/policy";
 import { jwtAlgorithmPolicy } from "../../core-policies";
-import { resourcePolicy, str } from "../../policy-kit";
+import { parseDuration } from "../../duration";
+import { isSpireRelease, resourcePolicy, spireChartSettings, str } from "../../policy-kit";
 import { parseSpiffeId } from "../../spiffe-id";
 import type { Policy } from "../contract";
+import { AZURE_MIN_JWT_SVID_TTL_SECONDS } from "./rules";
 
 /** Type tokens of Azure resources. */
 export const AZURE_TYPES = {
@@ -85,6 +87,33 @@ export const azurePolicies: Policy[] = [
             );
           }
           seen.set(key, c.name);
+        }
+      }
+    },
+  },
+  {
+    name: "entra-jwt-svid-ttl",
+    description:
+      "When Entra credentials exist, SPIRE's JWT-SVIDs live at least minMinutes (50): the token file can hold one with under a quarter of its life left, and Azure SDKs reuse it up to 10 minutes.",
+    severity: "high",
+    enforcementLevel: "mandatory",
+    configSchema: {
+      properties: {
+        minMinutes: { type: "number", default: AZURE_MIN_JWT_SVID_TTL_SECONDS / 60 },
+      },
+    },
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+      if (!args.resources.some((r) => r.type === AZURE_TYPES.fic)) return;
+      const { minMinutes } = args.getConfig<{ minMinutes: number }>();
+      for (const r of args.resources) {
+        if (!isSpireRelease(r.type, r.props)) continue;
+        const ttl = spireChartSettings(r.props).jwtSvidTtl;
+        const seconds = parseDuration(ttl);
+        if (seconds !== undefined && seconds < minMinutes * 60) {
+          report(
+            `SPIRE's defaultJwtSvidTTL is ${ttl} but Entra federated credentials exist: at least ${minMinutes}m, or the Azure SDKs post expired assertions (AADSTS700024)`,
+            r.urn,
+          );
         }
       }
     },

@@ -64,3 +64,35 @@ export function claimProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * How long an Azure Identity SDK keeps the federated token file's content before reading it
+ * again, at most: Go `azidentity`'s `WorkloadIdentityCredential` 10 min (`w.expires =
+ * now.Add(10 * time.Minute)`), `@azure/identity`'s 5 min. Whatever it read must still be valid
+ * when it posts it as the client assertion.
+ */
+export const AZURE_ASSERTION_CACHE_SECONDS = 600;
+/**
+ * The least share of its lifetime a JWT-SVID in the helper's file can have left. SPIRE's agent
+ * (`rotationutil.JWTSVIDExpiresSoon`) hands out its cached token until less than half its lifetime
+ * is left, with ±10% jitter: as little as 0.45 of it. spiffe-helper (`getRefreshInterval`) fetches
+ * again after half the remaining life plus 1 s: the file then holds at least 0.225 of it, less 1 s.
+ */
+export const JWT_SVID_FILE_MIN_LIFE_SHARE = 0.225;
+/** Allowance for clock skew between the node and Entra ID, in seconds. */
+export const AZURE_CLOCK_SKEW_SECONDS = 60;
+/**
+ * The shortest `spire.jwtSvidTTL` while workloads have Azure grants: 50m, the first whole 10
+ * minutes with `0.225 · TTL − 1 s ≥ 600 s + 60 s` (the bound itself is 48m58s).
+ */
+export const AZURE_MIN_JWT_SVID_TTL_SECONDS = 50 * 60;
+
+/** Why a JWT-SVID lifetime (seconds) is too short for Azure workloads, or `undefined`. */
+export function azureJwtSvidTtlProblem(seconds: number): string | undefined {
+  if (seconds >= AZURE_MIN_JWT_SVID_TTL_SECONDS) return undefined;
+  return (
+    `must be at least ${AZURE_MIN_JWT_SVID_TTL_SECONDS / 60}m while workloads have Azure grants; ` +
+    "the token file can hold a JWT-SVID with under a quarter of its lifetime left (SPIRE's agent and spiffe-helper renew at half the remaining life) " +
+    "and the Azure Identity SDKs reuse what they read for up to 10 minutes, so a shorter lifetime makes them post an expired assertion (AADSTS700024)"
+  );
+}

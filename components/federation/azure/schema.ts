@@ -5,7 +5,9 @@
 import { z } from "zod";
 import { ruled } from "../../config-fields";
 import type { CheckContext } from "../contract";
+import { parseDuration } from "../../duration";
 import {
+  azureJwtSvidTtlProblem,
   claimProblem,
   credentialNameProblem,
   ENTRA_AUDIENCE,
@@ -75,6 +77,22 @@ export interface AzureGrant {
 /** The provider config key the block needs. */
 export const AZURE_SUBSCRIPTION_KEY = "azure-native:subscriptionId";
 
+/**
+ * `spire.jwtSvidTTL` (a core key, read raw: an invalid or unset value is the core's to report,
+ * and its default, 1h, is long enough) against the Azure SDKs' assertion cache.
+ */
+function checkJwtSvidTtl(ctx: CheckContext<AzureBlockInput, AzureGrantInput>): void {
+  if (ctx.grants.length === 0) return;
+  const spire = ctx.raw.spire;
+  const ttl =
+    typeof spire === "object" && spire !== null
+      ? (spire as Record<string, unknown>).jwtSvidTTL
+      : undefined;
+  const seconds = typeof ttl === "string" ? parseDuration(ttl) : undefined;
+  const problem = seconds === undefined ? undefined : azureJwtSvidTtlProblem(seconds);
+  if (problem !== undefined) ctx.report(["spire", "jwtSvidTTL"], problem);
+}
+
 /** Entra's cross-field rules. */
 export function checkAzure(ctx: CheckContext<AzureBlockInput, AzureGrantInput>): void {
   const subscriptionId = ctx.providerConfig[AZURE_SUBSCRIPTION_KEY];
@@ -93,6 +111,7 @@ export function checkAzure(ctx: CheckContext<AzureBlockInput, AzureGrantInput>):
       "must be a subscription ID, a GUID such as 3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93 (az account show --query id)",
     );
   }
+  checkJwtSvidTtl(ctx);
   const identityMembers = new Map<string, number>();
   // Azure resource names are case-insensitive: "Finance" and "finance" are one identity.
   const identitySpelling = new Map<string, { name: string; index: number }>();

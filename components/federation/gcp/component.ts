@@ -24,7 +24,7 @@ import { createHash } from "node:crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  GCP_CERTIFICATE_CONFIG_FILE,
+  GCP_CERTIFICATE_CONFIG_PATH,
   GCP_JWT_SVID_FILE,
   GCP_JWT_SVID_PATH,
   inDir,
@@ -71,8 +71,9 @@ export function oidcCredentialConfig(audience: string, tokenPath = GCP_JWT_SVID_
 
 /**
  * The `external_account` credential configuration for an X509-SVID (mTLS to Google's STS): the
- * certificate source reads Google's certificate configuration, and the trust chain (SPIRE's
- * intermediates after the leaf) from the SVID file, both in the helper's `cert_dir`.
+ * certificate source reads Google's certificate configuration from the workload's read-only
+ * ConfigMap directory, and the trust chain (SPIRE's intermediates after the leaf) from the SVID
+ * file in the helper's `cert_dir`. Node.js needs google-auth-library ≥ 10.2 for this source.
  */
 export function x509CredentialConfig(audience: string, certDir: string = SVID_DIR) {
   return {
@@ -83,7 +84,7 @@ export function x509CredentialConfig(audience: string, certDir: string = SVID_DI
     token_url: "https://sts.mtls.googleapis.com/v1/token",
     credential_source: {
       certificate: {
-        certificate_config_location: inDir(certDir, GCP_CERTIFICATE_CONFIG_FILE),
+        certificate_config_location: GCP_CERTIFICATE_CONFIG_PATH,
         trust_chain_path: inDir(certDir, SVID_CERT_FILE),
       },
     },

@@ -98,9 +98,12 @@ export interface OpenZitiFederationArgs {
   certDir?: string;
 }
 
-/** The identity file a tunneler or SDK loads. */
+/** The Edge Client API's path below the controller URL: SDKs authenticate and dial there. */
+export const ZITI_CLIENT_API_PATH = "/edge/client/v1";
+
+/** The identity file a tunneler or SDK loads (X.509 path: certificate authentication). */
 export interface ZitiIdentityFile {
-  /** Controller URL. */
+  /** The controller's Edge Client API URL (`<controllerUrl>/edge/client/v1`). */
   ztAPI: string;
   /**
    * Certificate and key locations, and the controller's CA bundle when it is not publicly trusted
@@ -108,6 +111,27 @@ export interface ZitiIdentityFile {
    */
   id: { cert: string; key: string; ca?: string };
 }
+
+/**
+ * What a workload on the JWT path only (`x509: false`) uses: no identity file (its `id` would
+ * make the SDKs try certificate authentication, which the auth policy forbids), but the token
+ * file and the Edge Client API URL, which the SDKs take in code (Go:
+ * `edge_apis.NewJwtCredentials(token)` with `ziti.Config{ZtAPI: …}`).
+ */
+export interface ZitiJwtLogin {
+  /** The controller's Edge Client API URL (`<controllerUrl>/edge/client/v1`). */
+  ztAPI: string;
+  /** The JWT-SVID file the helper keeps fresh (read it again before each authentication). */
+  jwtFile: string;
+  /** The controller's CA bundle, when it is not publicly trusted. */
+  ca?: string;
+}
+
+/** One workload's OpenZiti login: an identity file (X.509 path) or the JWT path's pieces. */
+export type OpenZitiLogin = ZitiIdentityFile | ZitiJwtLogin;
+
+/** The JWT-SVID's file name for the controller, in the helper's `cert_dir`. */
+export const OPENZITI_JWT_SVID_FILE = "openziti-jwt-svid.token";
 
 /**
  * The SPIRE root as a third-party CA: authentication on, enrollment through it off (identities
@@ -196,12 +220,29 @@ export function zitiIdentityFile(
 ): ZitiIdentityFile {
   const certDir = opts.certDir ?? SVID_DIR;
   return {
-    ztAPI: withoutUserInfo(controllerUrl),
+    ztAPI: zitiClientApiUrl(controllerUrl),
     id: {
       cert: `file://${inDir(certDir, SVID_CERT_FILE)}`,
       key: `file://${inDir(certDir, SVID_KEY_FILE)}`,
       ...(opts.controllerCa ? { ca: `file://${ZITI_CONTROLLER_CA_PATH}` } : {}),
     },
+  };
+}
+
+/** The Edge Client API URL of a controller URL, without user info. */
+export function zitiClientApiUrl(controllerUrl: string): string {
+  return `${withoutUserInfo(controllerUrl).replace(/\/+$/, "")}${ZITI_CLIENT_API_PATH}`;
+}
+
+/** The JWT path's login for one workload (see {@link ZitiJwtLogin}). */
+export function zitiJwtLogin(
+  controllerUrl: string,
+  opts: { certDir?: string; controllerCa?: boolean } = { controllerCa: true },
+): ZitiJwtLogin {
+  return {
+    ztAPI: zitiClientApiUrl(controllerUrl),
+    jwtFile: inDir(opts.certDir ?? SVID_DIR, OPENZITI_JWT_SVID_FILE),
+    ...(opts.controllerCa ? { ca: ZITI_CONTROLLER_CA_PATH } : {}),
   };
 }
 
@@ -219,8 +260,10 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
   readonly identities: Record<string, ZitiEntity>;
   /** The token to sign when the operator verifies the CA (existing ClusterIssuer). */
   readonly verificationToken?: pulumi.Output<string | undefined>;
-  /** Identity files by workload name. */
+  /** Identity files by workload name (X.509 path; none when `x509` is off). */
   readonly identityFiles: Record<string, ZitiIdentityFile>;
+  /** Each workload's login: its identity file, or on the JWT path only its JWT pieces. */
+  readonly logins: Record<string, OpenZitiLogin>;
 
   constructor(name: string, args: OpenZitiFederationArgs, opts?: pulumi.ComponentResourceOptions) {
     rejectProblems("OpenZitiFederation", name, openZitiArgsProblems(args));
@@ -315,6 +358,7 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
 
     this.identities = {};
     this.identityFiles = {};
+    this.logins = {};
     for (const i of args.identities) {
       const body: Record<string, pulumi.Input<unknown>> = {
         name: i.name,
@@ -329,10 +373,13 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
         { kind: "identity", connection, body },
         { parent: this, dependsOn: identitiesAfter },
       );
-      this.identityFiles[i.name] = zitiIdentityFile(args.connection.controllerUrl, {
-        certDir: args.certDir,
-        controllerCa: args.connection.caPem !== undefined,
-      });
+      const where = { certDir: args.certDir, controllerCa: args.connection.caPem !== undefined };
+      if (args.x509) {
+        this.identityFiles[i.name] = zitiIdentityFile(args.connection.controllerUrl, where);
+        this.logins[i.name] = this.identityFiles[i.name];
+      } else {
+        this.logins[i.name] = zitiJwtLogin(args.connection.controllerUrl, where);
+      }
     }
     this.registerOutputs({ identityFiles: this.identityFiles });
   }

@@ -1,6 +1,6 @@
 /** OpenZiti: the registry entry and the public API of this folder. */
 import { defineRelyingParty } from "../contract";
-import { OpenZitiFederation, type ZitiIdentityFile } from "./component";
+import { OpenZitiFederation, type OpenZitiLogin } from "./component";
 import { openzitiPolicies } from "./policies";
 import {
   checkOpenZiti,
@@ -17,9 +17,6 @@ export * from "./policies";
 export * from "./provider";
 export * from "./schema";
 export * from "./workload-files";
-
-/** The identity file a tunneler or SDK loads, as this workload's OpenZiti login. */
-export type OpenZitiLogin = ZitiIdentityFile;
 
 /** OpenZiti as a relying party. */
 export const openziti = defineRelyingParty({
@@ -71,7 +68,7 @@ export const openziti = defineRelyingParty({
       },
       opts,
     );
-    const logins: Record<string, OpenZitiLogin> = component.identityFiles;
+    const logins: Record<string, OpenZitiLogin> = component.logins;
     return {
       component,
       logins,

@@ -5,31 +5,28 @@
  * signer) is requested by the helper with exactly that string, and every path an output, a file
  * or the environment names is written by the helper or mounted from the ConfigMap there.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { Deployment } from "kubernetes-models/apps/v1/Deployment";
-import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { validate as deploymentSchema } from "kubernetes-models/_schemas/IoK8sApiAppsV1Deployment";
-import { validate as configMapSchema } from "kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
-import { ConfigError, parseStackConfig } from "../components/config";
-import type { PodPatch } from "../components/workload/pod-patch";
+import { parse } from "yaml";
+import { ConfigError, parseStackConfig } from "../../components/config";
+import type { PodPatch } from "../../components/workload/pod-patch";
 import {
   AGENT_SOCKET_PATH,
   certDirProblem,
+  configChecksum,
   CSI_DRIVER,
   DEFAULT_HELPER_IMAGE,
   helperConf,
   helperImageProblem,
   workloadFilesArgsProblems,
   type WorkloadFilesArgs,
-} from "../components/workload/index";
-import { loadStackConfig } from "../tools/stack-config";
-import type { ProgramRun } from "../tools/harness";
-import { prepareProgram, runProgram } from "./compiled";
-import { baseConfig, makeCertificate } from "./fixtures";
+} from "../../components/workload/index";
+import { loadStackConfig } from "../../tools/stack-config";
+import type { ProgramRun } from "../../tools/harness";
+import { prepareProgram, runProgram } from "../compiled";
+import { baseConfig, makeCertificate } from "../fixtures";
 import {
   chartDefaults,
   computedOutputs,
@@ -37,17 +34,17 @@ import {
   ROOT,
   runRaw,
   runStackFile,
-} from "./helpers";
-import { strategicMerge } from "./strategic-merge";
+} from "../helpers";
+import { mergeBlock, runProdWith } from "./prod";
 
 const load = createRequire(__filename);
 const hcl = load("hcl-parser") as { parse(text: string): [unknown, unknown] };
 // The component from bin/, like the program the harness runs (one @pulumi/pulumi instance).
 const { WorkloadFiles } = load(
   path.join(ROOT, "bin", "components", "workload", "component.js"),
-) as typeof import("../components/workload/component");
+) as typeof import("../../components/workload/component");
 
-const CONTRACTS = path.join(__dirname, "contracts");
+const CONTRACTS = path.join(__dirname, "..", "contracts");
 const HELPER_KEYS = JSON.parse(
   readFileSync(path.join(CONTRACTS, "spiffe-helper", "config-keys-v0.11.0.json"), "utf8"),
 ) as {
@@ -612,7 +609,10 @@ describe("prod stack: every workload's files", () => {
       },
       AZURE_FEDERATED_TOKEN_FILE: "/run/spiffe/certs/azure-jwt-svid.token",
       GOOGLE_APPLICATION_CREDENTIALS: "/run/spiffe/config/gcp-oidc-credentials.json",
+      // The project ID of gcp.project, where the pool lives (not its number).
+      GOOGLE_CLOUD_PROJECT: "acme-platform-prod",
       ZITI_IDENTITIES: "/run/spiffe/config/openziti-identity.json",
+      ZITI_JWT_FILE: e.tokenFile.get("openziti"),
     });
     expect(JSON.parse(e.data["openziti-identity.json"])).toEqual(
       (run.outputs.federation as any)["payments-api"].openziti,
@@ -676,23 +676,15 @@ describe("another cert_dir and a private controller CA: the same consistency", (
   let caPem: string;
   beforeAll(async () => {
     caPem = (await makeCertificate({ subject: "CN=ziti controller CA", ca: true })).pem;
-    const { config, secretKeys } = loadStackConfig(ROOT, "prod");
-    config["spire-federation:workloadFiles"] = JSON.stringify({
-      certDir: "/var/run/identity",
-      helperImage: "registry.internal/mirror/spiffe-helper:0.11.0",
-    });
-    const ziti = JSON.parse(config["spire-federation:openziti"]);
-    config["spire-federation:openziti"] = JSON.stringify({ ...ziti, controllerCaPem: caPem });
-    const workloads = JSON.parse(config["spire-federation:workloads"]);
-    workloads[3].files = false;
-    config["spire-federation:workloads"] = JSON.stringify(workloads);
-    run = await runProgram(prepareProgram, {
-      project: "spire-federation",
-      stack: "prod",
-      config,
-      secretKeys,
-      preview: false,
-      computed: computedOutputs("", ""),
+    run = await runProdWith((config) => {
+      config["spire-federation:workloadFiles"] = JSON.stringify({
+        certDir: "/var/run/identity",
+        helperImage: "registry.internal/mirror/spiffe-helper:0.11.0",
+      });
+      mergeBlock(config, "openziti", { controllerCaPem: caPem });
+      const workloads = JSON.parse(config["spire-federation:workloads"]);
+      workloads[3].files = false;
+      config["spire-federation:workloads"] = JSON.stringify(workloads);
     });
   });
 
@@ -799,7 +791,10 @@ describe("WorkloadFiles under mocks", () => {
           {
             party: "b",
             env: { A: "3" },
-            files: { "c.json": { content: "{}", path: "/run/spiffe/certs/a.token" } },
+            files: {
+              "c.json": { content: "{}", path: "/run/spiffe/certs/c.json" },
+              "d.json": { content: "{}", path: "/run/spiffe" },
+            },
           },
         ]),
         helperImage: "helper",
@@ -813,7 +808,8 @@ describe("WorkloadFiles under mocks", () => {
       'workload api, a: path "etc/a.json" of a.json must be an absolute path such as /run/spiffe/certs (letters, digits, . _ - and /; no trailing /, no . or .. segments)',
       "workload api, a: path /run/spiffe/config/b.json of b.json lies in /run/spiffe/config; omit it",
       'workload api, a: environment variable "1B" must be letters, digits and _, not starting with a digit',
-      "workload api, b: /run/spiffe/certs/a.token is already provided by spiffe-helper",
+      "workload api, b: path /run/spiffe/certs/c.json of c.json overlaps /run/spiffe/certs, which only the helper writes; omit the path to use /run/spiffe/config",
+      "workload api, b: path /run/spiffe of d.json overlaps /run/spiffe/certs, which only the helper writes; omit the path to use /run/spiffe/config",
       "workload api, b: environment variable A is already set by a",
     ]);
     expect(() => new WorkloadFiles("wf", { ...args([]), certDir: "/tmp" })).toThrow(
@@ -859,12 +855,21 @@ describe("WorkloadFiles under mocks", () => {
     expect(maps[1].rawInputs.data).toEqual({ ACME_ID: "id-42" });
     const app = (run.outputs.files as any).api.podPatch.spec.template.spec.containers[0];
     expect(app.env).toEqual([
-      { name: "ACME_TOKEN_FILE", value: "/run/spiffe/certs/acme.token" },
+      { name: "ACME_TOKEN_FILE", value: "/run/spiffe/certs/acme.token", valueFrom: null },
       {
         name: "ACME_ID",
+        value: null,
         valueFrom: { configMapKeyRef: { name: "api-spiffe-env", key: "ACME_ID" } },
       },
     ]);
+    // The pod template carries the checksum of the ConfigMaps' content.
+    expect((run.outputs.files as any).api.podPatch.spec.template.metadata).toEqual({
+      annotations: {
+        "spire-federation/config-sha256": configChecksum(maps[0].rawInputs.data as any, [
+          "ACME_ID",
+        ]),
+      },
+    });
     expect((run.outputs.files as any).api.files).toEqual({
       "/run/spiffe/certs/acme.token": "spiffe-helper",
       "/run/spiffe/certs/jwt_bundle.json": "spiffe-helper",
@@ -873,158 +878,5 @@ describe("WorkloadFiles under mocks", () => {
       "/run/spiffe/certs/svid_key.pem": "spiffe-helper",
       "/run/spiffe/config/acme.json": "configMap:acme.json",
     });
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// The example: a full Deployment for payments-api (all four relying parties), kept in sync with
-// the prod stack's patch. UPDATE_EXAMPLES=1 rewrites the generated files.
-
-const EXAMPLE = path.join(ROOT, "examples", "payments-api");
-const UPDATE = process.env.UPDATE_EXAMPLES === "1";
-const HEADER = (what: string) =>
-  `# ${what}\n# Generated from stacks/Pulumi.prod.yaml by test/workload-files.test.ts (see ../README.md).\n`;
-
-function syncFile(name: string, text: string): void {
-  const file = path.join(EXAMPLE, name);
-  if (UPDATE) writeFileSync(file, text);
-  expect(existsSync(file), file).toBe(true);
-  expect(readFileSync(file, "utf8"), `${name} is stale: rerun with UPDATE_EXAMPLES=1`).toBe(text);
-}
-
-/** Keys the schema does not know: the validator never reads them (it reads every known one). */
-function unknownFields(validate: (data: unknown) => boolean, obj: unknown): string[] {
-  const seen = new Map<object, { proxy: object; reads: Set<string>; at: string }>();
-  const wrap = (value: unknown, at: string): unknown => {
-    if (value === null || typeof value !== "object") return value;
-    const known = seen.get(value);
-    if (known) return known.proxy;
-    const reads = new Set<string>();
-    const proxy = new Proxy(value, {
-      get(target, key, receiver) {
-        const v = Reflect.get(target, key, receiver);
-        if (typeof key !== "string") return v;
-        reads.add(key);
-        return wrap(v, `${at}/${key}`);
-      },
-    });
-    seen.set(value, { proxy, reads, at });
-    return proxy;
-  };
-  expect(validate(wrap(obj, "")), JSON.stringify((validate as any).errors)).toBe(true);
-  return [...seen.entries()].flatMap(([value, { reads, at }]) =>
-    Array.isArray(value)
-      ? []
-      : Object.keys(value)
-          .filter((k) => !reads.has(k))
-          .map((k) => `${at}/${k}`),
-  );
-}
-
-/** What the API server checks beyond the schema for the parts the patch adds. */
-function podProblems(spec: any): string[] {
-  const problems: string[] = [];
-  const volumes = (spec.volumes ?? []).map((v: any) => v.name);
-  if (new Set(volumes).size !== volumes.length)
-    problems.push(`volume names repeat: ${volumes.join(", ")}`);
-  const all = [...(spec.initContainers ?? []), ...spec.containers];
-  const names = all.map((c: any) => c.name);
-  if (new Set(names).size !== names.length)
-    problems.push(`container names repeat: ${names.join(", ")}`);
-  for (const c of all) {
-    if (!c.image) problems.push(`${c.name}: no image`);
-    const paths = (c.volumeMounts ?? []).map((m: any) => m.mountPath);
-    if (new Set(paths).size !== paths.length) problems.push(`${c.name}: mount paths repeat`);
-    for (const m of c.volumeMounts ?? []) {
-      if (!volumes.includes(m.name)) problems.push(`${c.name}: no volume ${m.name}`);
-    }
-    const env = (c.env ?? []).map((e: any) => e.name);
-    if (new Set(env).size !== env.length) problems.push(`${c.name}: env names repeat`);
-  }
-  return problems;
-}
-
-describe("examples/payments-api: a Deployment using all four relying parties", () => {
-  let run: ProgramRun;
-  let out: any;
-  beforeAll(async () => {
-    run = await runStackFile("prod", computedOutputs("", ""));
-    out = (run.outputs.workloadFiles as any)["payments-api"];
-  });
-
-  it("payments-api has grants in all four relying parties", () => {
-    expect(Object.keys((run.outputs.federation as any)["payments-api"]).sort()).toEqual([
-      "azure",
-      "gcp",
-      "openziti",
-      "vault",
-    ]);
-  });
-
-  it("pod-patch.yaml is the stack's patch, byte for byte", () => {
-    syncFile(
-      "pod-patch.yaml",
-      HEADER(
-        "The pod patch of payments-api: the stack output workloadFiles.payments-api.podPatchYaml.",
-      ) + out.podPatchYaml,
-    );
-  });
-
-  it("configmap.yaml is the ConfigMap the stack creates, valid against the Kubernetes schema", () => {
-    const cm = resources(run, CONFIG_MAP).find((r) => r.name.endsWith("-payments-api"))!;
-    const manifest = {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: cm.rawInputs.metadata,
-      data: cm.rawInputs.data,
-    };
-    expect(Object.keys(cm.rawInputs).sort()).toEqual(["apiVersion", "data", "kind", "metadata"]);
-    new ConfigMap(manifest as any).validate();
-    expect(unknownFields(configMapSchema, manifest)).toEqual([]);
-    syncFile(
-      "configmap.yaml",
-      HEADER("The files ConfigMap of payments-api, as the stack creates it.") +
-        stringify(manifest, { lineWidth: 0 }),
-    );
-  });
-
-  it("deployment.patched.yaml is deployment.yaml with the patch merged, and passes the schema", () => {
-    const base = parse(readFileSync(path.join(EXAMPLE, "deployment.yaml"), "utf8"));
-    const merged = strategicMerge(base, out.podPatch) as any;
-    new Deployment(merged).validate();
-    expect(unknownFields(deploymentSchema, merged)).toEqual([]);
-    expect(podProblems(merged.spec.template.spec)).toEqual([]);
-    // The team's own settings survive the merge.
-    const app = merged.spec.template.spec.containers[0];
-    expect(app.env[0]).toEqual({ name: "LOG_LEVEL", value: "info" });
-    expect(app.ports).toEqual(base.spec.template.spec.containers[0].ports);
-    expect(merged.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual([
-      "spiffe-helper",
-    ]);
-    syncFile(
-      "deployment.patched.yaml",
-      HEADER(
-        "deployment.yaml after `kubectl patch --type strategic --patch-file pod-patch.yaml`.",
-      ) + stringify(merged, { lineWidth: 0 }),
-    );
-  });
-
-  it("the schema check catches what a broken patch would add", () => {
-    const base = parse(readFileSync(path.join(EXAMPLE, "deployment.yaml"), "utf8"));
-    const broken = structuredClone(out.podPatch);
-    broken.spec.template.spec.initContainers[0].startupProbe.periodSeconds = "2";
-    expect(() => new Deployment(strategicMerge(base, broken) as any).validate()).toThrow(
-      /periodSeconds must be integer/,
-    );
-    broken.spec.template.spec.initContainers[0].startupProbe.periodSeconds = 2;
-    broken.spec.template.spec.initContainers[0].volumeMount = [];
-    expect(unknownFields(deploymentSchema, strategicMerge(base, broken))).toEqual([
-      "/spec/template/spec/initContainers/0/volumeMount",
-    ]);
-    const renamed = structuredClone(out.podPatch);
-    renamed.spec.template.spec.containers[0].name = "app";
-    expect(podProblems((strategicMerge(base, renamed) as any).spec.template.spec)).toEqual([
-      "app: no image",
-    ]);
   });
 });
