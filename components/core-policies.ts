@@ -8,7 +8,7 @@ import type {
   ReportViolation,
   StackValidationArgs,
   StackValidationPolicy,
-} from "@pulumi/policy";
+} from "./policy-types";
 import { parseDuration } from "./duration";
 import type { AnyRelyingParty, Policy } from "./federation/contract";
 import type { CaKeyType } from "./model";

@@ -19,6 +19,7 @@ export * from "./federation/registry";
 export * from "./federation/azure/index";
 export * from "./federation/curity/index";
 export * from "./federation/gcp/index";
+export * from "./federation/istio/index";
 export * from "./federation/openziti/index";
 export * from "./federation/vault/index";
 export * from "./workload/index";

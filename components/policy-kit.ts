@@ -11,7 +11,7 @@ import type {
   ResourceValidationArgs,
   ResourceValidationPolicy,
   StackValidationPolicy,
-} from "@pulumi/policy";
+} from "./policy-types";
 
 /** Type tokens of the core resources the rules look at. */
 export const CORE_TYPES = {

@@ -1,13 +1,16 @@
 /**
- * The spire-federation CrossGuard policy pack:
+ * The spire-federation CrossGuard policy pack. The rules are the package's public API
+ * (`spire-federation/policies`); this folder only builds the pack from them, so it can be
+ * published to a Pulumi organisation on its own:
+ *
  *   pulumi preview --policy-pack policy [--policy-pack-config policy/config/prod.json]
- * Only builds the pack: the rules live in policies.ts, shared with the tests and the offline plan.
+ *   pulumi policy publish <org>            # from this folder (see README.md)
  */
 import { PolicyPack } from "@pulumi/policy";
-import { policies } from "./policies";
+import { policies } from "spire-federation/policies";
 
 new PolicyPack("spire-federation", {
   description:
-    "Catches the known SPIFFE federation mistakes before they reach Vault, Entra ID or Google Cloud.",
+    "Catches the known SPIFFE federation mistakes before they reach SPIRE, Vault, Entra ID, Google Cloud, OpenZiti, Istio or Curity.",
   policies,
 });

@@ -6,31 +6,23 @@
  * components planned under the SDK's mocks in its own process.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./helpers";
-
-interface PackedFile {
-  path: string;
-}
-interface PackResult {
-  filename: string;
-  files: PackedFile[];
-}
-interface PackageJson {
-  name: string;
-  main: string;
-  types: string;
-  dependencies: Record<string, string>;
-  exports: Record<string, unknown>;
-}
+import {
+  linkDependencies,
+  npmPack,
+  readManifest,
+  unpack,
+  type Manifest,
+} from "./support/scratch-install";
 
 let scratch: string;
-let packed: PackResult;
-let manifest: PackageJson;
+let packedFiles: string[];
+let manifest: Manifest;
 
 /** The scratch program: CertManager (generated root) + Spire with one workload, from the root import. */
 const PROGRAM = `
@@ -106,34 +98,21 @@ pulumi.runtime
 
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), "consumer-"));
-  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], {
-    cwd: ROOT,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  packed = (JSON.parse(out) as PackResult[])[0];
+  const pack = npmPack(ROOT, scratch);
+  packedFiles = pack.files;
   const installed = path.join(scratch, "node_modules", "spire-federation");
-  mkdirSync(installed, { recursive: true });
-  execFileSync("tar", [
-    "-xzf",
-    path.join(scratch, packed.filename),
-    "-C",
-    installed,
-    "--strip-components=1",
-  ]);
-  manifest = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8")) as PackageJson;
-  // Exactly the declared dependencies: an undeclared import would fail to resolve.
-  for (const dep of Object.keys(manifest.dependencies)) {
-    mkdirSync(path.dirname(path.join(scratch, "node_modules", dep)), { recursive: true });
-    symlinkSync(path.join(ROOT, "node_modules", dep), path.join(scratch, "node_modules", dep));
-  }
+  unpack(pack.tarball, installed);
+  manifest = readManifest(installed);
+  // Exactly the declared dependencies (an undeclared import would fail to resolve), and the
+  // consumer's own @types/node.
+  linkDependencies(scratch, { ...manifest.dependencies, "@types/node": "*" });
   writeFileSync(path.join(scratch, "package.json"), JSON.stringify({ name: "consumer" }));
   writeFileSync(path.join(scratch, "index.js"), PROGRAM);
 }, 120_000);
 
 describe("npm pack", () => {
   it("ships the compiled components with their declarations, and none of the tooling", () => {
-    const files = packed.files.map((f) => f.path);
+    const files = packedFiles;
     expect(files).toEqual(
       expect.arrayContaining([
         "package.json",
@@ -195,6 +174,12 @@ describe("npm pack", () => {
     expect(keys).toEqual(
       expect.arrayContaining(["CertManager", "Spire", "SpireFederation", "parseStackConfig"]),
     );
+    // Every ComponentResource class under components/ (IstioFederation was missing).
+    expect(
+      componentClasses()
+        .map((c) => c.name)
+        .filter((n) => !keys.includes(n)),
+    ).toEqual([]);
   });
 
   it("plans a consumer's program built from the package's components under mocks", () => {
@@ -222,5 +207,105 @@ describe("npm pack", () => {
       },
     });
     expect(registered.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")).toHaveLength(3);
+  });
+});
+
+/** Every ComponentResource class under components/, with the args type its constructor takes. */
+function componentClasses(): { name: string; args: string }[] {
+  const found: { name: string; args: string }[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) {
+        const src = readFileSync(file, "utf8");
+        for (const m of src.matchAll(
+          /export class (\w+) extends pulumi\.ComponentResource[\s\S]*?constructor\(\s*name: string,\s*args: (\w+)/g,
+        )) {
+          found.push({ name: m[1], args: m[2] });
+        }
+      }
+    }
+  };
+  walk(path.join(ROOT, "components"));
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+describe("a TypeScript consumer of the packed package", () => {
+  const components = componentClasses();
+
+  it("finds every component of the package", () => {
+    expect(components.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        "CertManager",
+        "CurityFederation",
+        "EntraFederation",
+        "GcpFederation",
+        "IstioFederation",
+        "Nodes",
+        "OpenZitiFederation",
+        "Spire",
+        "SpireFederation",
+        "VaultFederation",
+        "WorkloadFiles",
+      ]),
+    );
+  });
+
+  it("compiles against the root's declarations with strict settings and skipLibCheck off", () => {
+    // Every component and its args from the root import, used in type and value positions.
+    const source = [
+      `import type { ComponentResourceOptions } from "@pulumi/pulumi";`,
+      `import {`,
+      ...components.map((c) => `  ${c.name},\n  type ${c.args},`),
+      `} from "spire-federation";`,
+      `type Component = new (name: string, args: never, opts?: ComponentResourceOptions) => object;`,
+      `export const components: Component[] = [${components.map((c) => c.name).join(", ")}];`,
+      `export type Args = [${components.map((c) => c.args).join(", ")}];`,
+      `export function spire(args: SpireArgs): Spire {`,
+      `  return new Spire("spire", args);`,
+      `}`,
+      "",
+    ].join("\n");
+    const file = path.join(scratch, "consumer.ts");
+    writeFileSync(file, source);
+    const program = ts.createProgram([file], {
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.Node16,
+      moduleResolution: ts.ModuleResolutionKind.Node16,
+      types: ["node"],
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) =>
+      ts.formatDiagnostic(d, {
+        ...ts.sys,
+        getCanonicalFileName: (f) => f,
+        getNewLine: () => "\n",
+        getCurrentDirectory: () => scratch,
+      }),
+    );
+    expect(problems).toEqual([]);
+  }, 600_000);
+
+  it("keeps @pulumi/policy out of the root's declarations, an optional peer of ./policies", () => {
+    const dts = path.join(scratch, "node_modules", "spire-federation", "bin", "components");
+    const naming: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (
+          entry.name.endsWith(".d.ts") &&
+          /from "@pulumi\/policy"/.test(readFileSync(file, "utf8"))
+        )
+          naming.push(path.relative(dts, file));
+      }
+    };
+    walk(dts);
+    expect(naming).toEqual(["policies.d.ts"]);
+    expect(manifest.dependencies).not.toHaveProperty("@pulumi/policy");
+    expect(manifest.peerDependencies).toEqual({ "@pulumi/policy": "^1.21.0" });
   });
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { policies } from "../policy/policies";
+import { policies } from "../components/policies";
 import type { Plan } from "../tools/plan";
 import { policyConfigProblems, runPolicies, schemaProblems } from "../tools/policy-runner";
 import { ROOT } from "./helpers";

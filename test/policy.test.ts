@@ -12,7 +12,7 @@ import type {
 } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { CURITY_TYPES } from "../components/federation/curity/policies";
-import { policies, TYPES } from "../policy/policies";
+import { policies, TYPES } from "../components/policies";
 import {
   gatewayValues as istioGatewayValues,
   istiodValues,

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { corePolicies } from "../components/core-policies";
 import type { AnyRelyingParty } from "../components/federation/contract";
 import { relyingParties } from "../components/federation/registry";
-import { policies } from "../policy/policies";
+import { policies } from "../components/policies";
 import { ROOT } from "./helpers";
 
 const parties: readonly AnyRelyingParty[] = relyingParties;

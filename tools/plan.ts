@@ -15,7 +15,7 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSyn
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareProgram } from "../program";
-import { policies } from "../policy/policies";
+import { policies } from "../components/policies";
 import { diffPlans, formatDiff, isEmptyDiff, type PlanDiff } from "./diff";
 import { runProgram } from "./harness";
 import type { Plan, PlanResource } from "./plan-types";

@@ -8,14 +8,17 @@
  * model → `build` (the component) → logins (per-workload outputs) → `workloadFiles` (what
  * each workload's pods need on disk and in their environment to use the logins).
  */
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "../model";
+import type { Policy } from "../policy-types";
 import type { WorkloadPaths } from "./paths";
 
-/** A CrossGuard rule (resource or stack). */
-export type Policy = ResourceValidationPolicy | StackValidationPolicy;
+/**
+ * A CrossGuard rule (resource or stack): `@pulumi/policy`'s types where `spire-federation/policies`
+ * is loaded, a named rule elsewhere (see `policy-types.ts`).
+ */
+export type { Policy } from "../policy-types";
 
 /** A key path below the `spire-federation:` namespace, e.g. `["workloads", 2, "vault"]`. */
 export type KeyPath = readonly PropertyKey[];

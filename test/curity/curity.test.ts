@@ -20,7 +20,7 @@ import {
   tokenEndpointProblem,
   trustStorePemProblems,
 } from "../../components/federation/curity/rules";
-import { policies } from "../../policy/policies";
+import { policies } from "../../components/policies";
 import type { ProgramRun } from "../../tools/harness";
 import { runPolicies } from "../../tools/policy-runner";
 import { planStack } from "../compiled";

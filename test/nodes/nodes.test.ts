@@ -20,7 +20,7 @@ import {
 } from "../../components/nodes/index";
 import { spireValues } from "../../components/spire";
 import { SpireFederation, spireValuesArgs } from "../../components/stack";
-import { policies } from "../../policy/policies";
+import { policies } from "../../components/policies";
 import type { ProgramRun } from "../../tools/harness";
 import { runPolicies } from "../../tools/policy-runner";
 import { planStack } from "../compiled";
