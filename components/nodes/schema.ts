@@ -319,7 +319,7 @@ export function checkNodes(
     if (clash === undefined) return;
     ctx.report(
       ["nodes", nodeIndex.get(node) ?? i, "hostname"],
-      `must not be ${clash[1]} (${node.hostname}); the SPIRE server fetches the challenge from http://${node.hostname}:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there takes the node's identity before it first attests: give the node its own DNS name`,
+      `must not be ${clash[1]} (${node.hostname}); the SPIRE server fetches the challenge from http://${node.hostname}:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there can attest as the node: give the node its own DNS name`,
     );
   });
   input.nodeWorkloads.forEach((w, i) => {

@@ -56,14 +56,14 @@ describe("node hostnames", () => {
       "the OIDC host",
       (c) => (c.nodes[0].hostname = "oidc.test.example.com"),
       [
-        `${NS}nodes[0].hostname: must not be oidc.host, the discovery provider's ingress (oidc.test.example.com); the SPIRE server fetches the challenge from http://oidc.test.example.com:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there takes the node's identity before it first attests: give the node its own DNS name`,
+        `${NS}nodes[0].hostname: must not be oidc.host, the discovery provider's ingress (oidc.test.example.com); the SPIRE server fetches the challenge from http://oidc.test.example.com:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there can attest as the node: give the node its own DNS name`,
       ],
     ],
     [
       "the server's ingress host",
       (c) => (c.nodes[1].hostname = "spire.test.example.com"),
       [
-        `${NS}nodes[1].hostname: must not be spire.server.exposure.host, the SPIRE server's ingress (spire.test.example.com); the SPIRE server fetches the challenge from http://spire.test.example.com:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there takes the node's identity before it first attests: give the node its own DNS name`,
+        `${NS}nodes[1].hostname: must not be spire.server.exposure.host, the SPIRE server's ingress (spire.test.example.com); the SPIRE server fetches the challenge from http://spire.test.example.com:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there can attest as the node: give the node its own DNS name`,
       ],
     ],
     [
@@ -73,7 +73,7 @@ describe("node hostnames", () => {
         c.nodes[1].hostname = "spire-lb.test.example.com";
       },
       [
-        `${NS}nodes[1].hostname: must not be spire.server.exposure.address, the SPIRE server's load balancer (spire-lb.test.example.com); the SPIRE server fetches the challenge from http://spire-lb.test.example.com:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there takes the node's identity before it first attests: give the node its own DNS name`,
+        `${NS}nodes[1].hostname: must not be spire.server.exposure.address, the SPIRE server's load balancer (spire-lb.test.example.com); the SPIRE server fetches the challenge from http://spire-lb.test.example.com:80, which reaches the cluster's ingress or load balancer instead of the node, so whoever can route that path there can attest as the node: give the node its own DNS name`,
       ],
     ],
     [
