@@ -25,6 +25,7 @@ import {
   isAzureScope,
   roleDefinitionGuid,
 } from "./rules";
+import { dropApiVersionAliases } from "./sdk-aliases";
 
 /** A deterministic GUID (RFC 4122 version 5 layout over SHA-1) for a role assignment name. */
 export function deterministicGuid(...parts: string[]): string {
@@ -138,7 +139,16 @@ export class EntraFederation extends pulumi.ComponentResource {
 
   constructor(name: string, args: EntraFederationArgs, opts?: pulumi.ComponentResourceOptions) {
     rejectProblems("EntraFederation", name, entraArgsProblems(args));
-    super("spire-federation:federation:Entra", name, {}, opts);
+    // azure-native's API-version aliases never match these resources (sdk-aliases.ts).
+    super(
+      "spire-federation:federation:Entra",
+      name,
+      {},
+      {
+        ...opts,
+        transformations: [dropApiVersionAliases, ...(opts?.transformations ?? [])],
+      },
+    );
     this.identities = {};
     this.credentials = {};
     this.roleAssignments = [];

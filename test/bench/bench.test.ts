@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PlannedResource } from "../tools/harness";
+import type { PlannedResource } from "../../tools/harness";
 import {
   generatedStack,
   growth,
@@ -16,18 +16,18 @@ import {
   readmeTable,
   scaleResult,
   type BenchResults,
-} from "../tools/bench";
-import { loadStackConfig } from "../tools/stack-config";
-import { prepareProgram, runProgram } from "./compiled";
-import { ROOT } from "./helpers";
+} from "../../tools/bench";
+import { loadStackConfig } from "../../tools/stack-config";
+import { prepareProgram, runProgram } from "../compiled";
+import { ROOT } from "../helpers";
 
 const load = createRequire(__filename);
 const { shapeOf, holdsSecret } = load(
   path.join(ROOT, "bin", "bench", "shape.js"),
-) as typeof import("../bench/shape");
+) as typeof import("../../bench/shape");
 const { registerShape } = load(
   path.join(ROOT, "bin", "bench", "floor.js"),
-) as typeof import("../bench/floor");
+) as typeof import("../../bench/floor");
 
 /** What the floor must reproduce of each resource. */
 function outline(resources: PlannedResource[]) {
@@ -152,11 +152,12 @@ describe("the benchmark's arithmetic and options", () => {
     expect(pkg.scripts.plan).toContain(`node ${PLAN_NODE_OPTIONS.join(" ")} bin/tools/plan.js`);
   });
 
-  it("leaves README.md alone unless asked", () => {
+  it("leaves bench/README.md alone unless asked", () => {
     expect(parseBenchArgs([]).updateReadme).toBe(false);
     expect(parseBenchArgs(["--update-readme"]).updateReadme).toBe(true);
     expect(parseBenchArgs(["--runs", "2", "--workloads", "10,20"])).toEqual({
       updateReadme: false,
+      updateStacks: false,
       runs: 2,
       workloads: [10, 20],
     });

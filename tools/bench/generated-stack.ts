@@ -1,0 +1,52 @@
+/** The generated stacks of the benchmark's scale runs. */
+import { stringify } from "yaml";
+
+/** A stack config with `n` workloads, each with Vault, Azure, Google Cloud and OpenZiti grants. */
+export function generatedStack(n: number): string {
+  const sub = "3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93";
+  const workloads = Array.from({ length: n }, (_, i) => ({
+    name: `svc-${i}`,
+    namespace: `team-${i % 50}`,
+    serviceAccount: `svc-${i}`,
+    vault: { policies: ["read"] },
+    azure: {
+      roleAssignments: [
+        {
+          role: "Storage Blob Data Reader",
+          scope: `/subscriptions/${sub}/resourceGroups/rg-team-${i % 50}`,
+        },
+      ],
+    },
+    gcp: { roles: [{ role: "roles/storage.objectViewer" }] },
+    openziti: { roleAttributes: [`team-${i % 50}`] },
+  }));
+  return stringify({
+    config: {
+      "azure-native:subscriptionId": sub,
+      "spire-federation:trustDomain": "bench.spiffe.example.com",
+      "spire-federation:clusterName": "bench",
+      "spire-federation:oidc": {
+        host: "oidc.bench.spiffe.example.com",
+        ingressClassName: "nginx",
+        tls: { acme: { email: "ops@example.com" } },
+      },
+      "spire-federation:ca": { mode: "generated" },
+      "spire-federation:vault": {
+        policies: { read: 'path "secret/*" { capabilities = ["read"] }' },
+      },
+      "spire-federation:azure": { resourceGroupName: "rg-bench", location: "westeurope" },
+      "spire-federation:gcp": {
+        project: "acme-bench",
+        projectNumber: "123456789",
+        poolId: "spiffe-bench",
+      },
+      "spire-federation:openziti": {
+        controllerUrl: "https://ziti.bench.example.com",
+        username: "admin",
+        password: { secure: "v1:YmVuY2g=" },
+        jwt: true,
+      },
+      "spire-federation:workloads": workloads,
+    },
+  });
+}
