@@ -1,4 +1,5 @@
 /** What OpenZiti accepts, written once: used by the config schema (and open to the component). */
+import type { JwksCaching } from "../rotation";
 
 /**
  * Why a controller URL is unusable, or `undefined`. It is the base the package appends the Edge
@@ -27,3 +28,14 @@ export function controllerUrlProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * How the OpenZiti controller keeps an external JWT signer's JWKS: when a token's `kid` is not
+ * among the signer's keys it resolves the JWKS again, then looks once more (openziti/ziti
+ * controller/model/token_provider_cache.go @804f55a, `Resolve(true)` on a missing kid).
+ */
+export const OPENZITI_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: true,
+  source:
+    "openziti/ziti controller/model/token_provider_cache.go @804f55a (re-resolves on an unknown kid)",
+};
