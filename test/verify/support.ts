@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { main } from "../../tools/verify/main";
+import { makeLoopbackServerCredentials } from "../fixtures";
 import { startFaultServer, type FaultServer, type Handler } from "../support/fault-server";
 
 /** A signing key as SPIRE holds it: private key, public JWK, algorithm. */
@@ -78,6 +79,8 @@ export interface Issuer {
   state: IssuerState;
   /** The server (requests, faults). */
   server: FaultServer;
+  /** Its TLS credentials (another loopback server may serve them, under the same CA). */
+  tls: { caPem: string; keyPem: string; certPem: string };
   /** Stops it. */
   close(): Promise<void>;
 }
@@ -104,9 +107,10 @@ export async function startIssuer(state: IssuerState, extra?: Handler): Promise<
     }
     return extra ? extra(req) : { status: 404, body: '{"error":"not found"}' };
   };
-  const server = await startFaultServer({ tls: true, handler });
+  const tls = await makeLoopbackServerCredentials();
+  const server = await startFaultServer({ tls, handler });
   url = server.url;
-  return { url, caPem: server.caPem ?? "", state, server, close: () => server.close() };
+  return { url, caPem: tls.caPem, tls, state, server, close: () => server.close() };
 }
 
 /** A scratch folder with `stacks/Pulumi.<stack>.yaml` holding `config`. */

@@ -136,9 +136,9 @@ export function vaultLoginCause(
   expected: { sub: string; aud: string },
 ): string {
   if (/claim "sub" does not match|bound claim/.test(error)) {
-    return `Vault's role binds sub ${shown(expected.sub)}; the token's sub is ${shown(claims.sub)}`;
+    return `the role does not bind the sub Vault saw, ${shown(claims.sub)} (the plan binds ${shown(expected.sub)}): compare role.bound_claims above, pulumi up restores it`;
   }
-  if (/aud claim does not match|audience claim found/.test(error)) {
+  if (/invalid audience|audience claim/.test(error)) {
     return `the role's bound audience is ${shown(expected.aud)}; the token's aud is ${shown(claims.aud)}`;
   }
   if (/expired|exp/.test(error)) {
