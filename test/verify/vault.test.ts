@@ -131,7 +131,7 @@ describe("verify vault: login with the workload's JWT-SVID", () => {
       "an audience the role does not bind",
       { aud: ["vault-prod"] },
       "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience",
-      `the role's bound audience is "vault"; the token's aud is ["vault-prod"]`,
+      `the role does not bind the token's aud ["vault-prod"] (the plan binds ["vault"]): compare role.bound_audiences above, pulumi up restores it`,
     ],
     [
       "a role bound to another subject",

@@ -139,7 +139,7 @@ export function vaultLoginCause(
     return `the role does not bind the sub Vault saw, ${shown(claims.sub)} (the plan binds ${shown(expected.sub)}): compare role.bound_claims above, pulumi up restores it`;
   }
   if (/invalid audience|audience claim/.test(error)) {
-    return `the role's bound audience is ${shown(expected.aud)}; the token's aud is ${shown(claims.aud)}`;
+    return `the role does not bind the token's aud ${shown(claims.aud)} (the plan binds ${shown([expected.aud])}): compare role.bound_audiences above, pulumi up restores it`;
   }
   if (/expired|exp/.test(error)) {
     return `the token expired at ${typeof claims.exp === "number" ? new Date(claims.exp * 1000).toISOString() : "(no exp)"}`;
