@@ -38,7 +38,8 @@ function readRawConfig(): { raw: Record<string, unknown>; secretKeys: Set<string
   return { raw, secretKeys };
 }
 
-function decode(value: string): unknown {
+/** A config value as the program reads it: structured values (JSON) decoded, others as is. */
+export function decode(value: string): unknown {
   const t = value.trim();
   if (t.startsWith("{") || t.startsWith("[") || t === "true" || t === "false") {
     try {

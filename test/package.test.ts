@@ -5,7 +5,7 @@
  * root import resolved by Node.js and by TypeScript, and a program built from the package's
  * components planned under the SDK's mocks in its own process.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -123,7 +123,8 @@ describe("npm pack", () => {
     );
     const unwanted = files.filter(
       (f) =>
-        /^bin\/(tools|bench|policy)\//.test(f) ||
+        (/^bin\/(tools|bench|policy)\//.test(f) &&
+          !/^bin\/tools\/(verify\/|stack-config\.)/.test(f)) ||
         f.endsWith(".tsbuildinfo") ||
         f === "bin/.build.json" ||
         (f.endsWith(".ts") && !f.endsWith(".d.ts")) ||
@@ -132,6 +133,23 @@ describe("npm pack", () => {
     );
     expect(unwanted).toEqual([]);
     expect(manifest).not.toHaveProperty("private");
+  });
+
+  it("ships the verify command as a bin that runs from the installed package", () => {
+    expect(manifest.bin).toEqual({ "spire-federation-verify": "bin/tools/verify/main.js" });
+    const bin = path.join(
+      scratch,
+      "node_modules",
+      "spire-federation",
+      "bin",
+      "tools",
+      "verify",
+      "main.js",
+    );
+    expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    const r = spawnSync(process.execPath, [bin], { cwd: scratch, encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("verify: --stack is required");
   });
 
   it("resolves the root import to the components, for Node.js and for TypeScript", () => {

@@ -23,6 +23,7 @@ export interface Manifest {
   devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   exports?: Record<string, unknown>;
+  bin?: Record<string, string>;
   files?: string[];
   repository?: { type: string; url: string };
 }

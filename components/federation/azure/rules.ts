@@ -1,4 +1,5 @@
 /** What Entra ID accepts, written once: used by the config schema, the component and the policies. */
+import type { JwksCaching } from "../rotation";
 
 /** The audience Entra expects in federated tokens. */
 export const ENTRA_AUDIENCE = "api://AzureADTokenExchange";
@@ -96,3 +97,14 @@ export function azureJwtSvidTtlProblem(seconds: number): string | undefined {
     "and the Azure Identity SDKs reuse what they read for up to 10 minutes, so a shorter lifetime makes them post an expired assertion (AADSTS700024)"
   );
 }
+
+/**
+ * How Entra ID keeps an external issuer's JWKS: Microsoft publishes no cache time or refresh
+ * policy for federated identity credentials (checked: learn.microsoft.com workload identity
+ * federation pages and "Signing key rollover in the Microsoft identity platform", which covers
+ * Entra's own keys only). Nothing to compare the rotation lead with.
+ */
+export const ENTRA_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: false,
+  source: "not published by Microsoft (learn.microsoft.com workload identity federation docs)",
+};

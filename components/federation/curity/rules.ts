@@ -2,6 +2,7 @@
  * What the Curity Identity Server accepts, written once: used by the config schema, the
  * component, the provider and the policies.
  */
+import type { JwksCaching } from "../rotation";
 import { X509Certificate } from "node:crypto";
 import type { AdminApi } from "../admin-connection";
 
@@ -182,3 +183,13 @@ export const curityIds = {
 
 /** The `description` that marks a client as this package's (checked before adopting one). */
 export const clientMarker = (spiffeId: string) => `spire-federation: ${spiffeId}`;
+
+/**
+ * How Curity keeps a client's `jwks-uri` keys: Curity's documentation states no cache time for
+ * client JWKS (checked: curity.io docs on client authentication with jwks-uri). Nothing to
+ * compare the rotation lead with.
+ */
+export const CURITY_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: false,
+  source: "not published by Curity (curity.io client authentication docs)",
+};

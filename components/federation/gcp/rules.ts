@@ -1,4 +1,5 @@
 /** What Google Cloud accepts, written once: used by the config schema, the component and the policies. */
+import type { JwksCaching } from "../rotation";
 
 /** Longest `google.subject`. */
 export const GCP_MAX_SUBJECT_LENGTH = 127;
@@ -61,3 +62,14 @@ export interface GcpPoolSettings {
   /** Create the X.509 provider. */
   x509: boolean;
 }
+
+/**
+ * How Google's STS keeps an OIDC provider's JWKS: Google publishes no cache time (checked:
+ * cloud.google.com/iam/docs/workload-identity-federation-with-other-providers). Nothing to
+ * compare the rotation lead with.
+ */
+export const GCP_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: false,
+  source:
+    "not published by Google (cloud.google.com/iam/docs/workload-identity-federation-with-other-providers)",
+};

@@ -2,6 +2,7 @@
  * What Istio and its charts accept, written once: used by the config schema, the component and
  * the policies. Facts cite the pinned Istio release (istio/istio at tag 1.30.3).
  */
+import type { JwksCaching } from "../rotation";
 
 /** Istio's Helm repository (charts `base`, `istiod`, `gateway`; chart version = Istio version). */
 export const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
@@ -176,3 +177,16 @@ export function meshNamespaceProblem(
   }
   return undefined;
 }
+
+/**
+ * How istiod keeps a RequestAuthentication's JWKS: it fetches `jwksUri` every
+ * `PILOT_JWT_PUB_KEY_REFRESH_INTERVAL` (default 20 minutes, istio pilot/pkg/features) and inlines
+ * the keys into the proxies' configuration; an unknown `kid` does not trigger a fetch. (This
+ * package's Istio integration verifies no JWT-SVIDs; the fact matters once a RequestAuthentication
+ * names this issuer.)
+ */
+export const ISTIO_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: false,
+  maxAgeSeconds: 20 * 60,
+  source: "istio pilot/pkg/features PILOT_JWT_PUB_KEY_REFRESH_INTERVAL (default 20m)",
+};

@@ -1,5 +1,6 @@
 /** What OpenZiti accepts, written once: used by the config schema (and open to the component). */
 import { adminOriginProblem, type AdminApi } from "../admin-connection";
+import type { JwksCaching } from "../rotation";
 
 /** OpenZiti's admin connection: the Edge Management API below the controller's origin. */
 export const OPENZITI_ADMIN_API = {
@@ -18,3 +19,14 @@ export const OPENZITI_ADMIN_API = {
 export function controllerUrlProblem(value: string): string | undefined {
   return adminOriginProblem(OPENZITI_ADMIN_API, value);
 }
+
+/**
+ * How the OpenZiti controller keeps an external JWT signer's JWKS: when a token's `kid` is not
+ * among the signer's keys it resolves the JWKS again, then looks once more (openziti/ziti
+ * controller/model/token_provider_cache.go @804f55a, `Resolve(true)` on a missing kid).
+ */
+export const OPENZITI_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: true,
+  source:
+    "openziti/ziti controller/model/token_provider_cache.go @804f55a (re-resolves on an unknown kid)",
+};

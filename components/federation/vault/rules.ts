@@ -1,4 +1,5 @@
 /** What Vault accepts, written once: used by the config schema, the component and the policies. */
+import type { JwksCaching } from "../rotation";
 
 /** Default mount path of the JWT auth backend. */
 export const DEFAULT_VAULT_PATH = "spire-jwt";
@@ -47,3 +48,13 @@ export function vaultTokenTtlProblem(seconds: number): string | undefined {
 export function vaultNameProblem(name: string): string | undefined {
   return VAULT_NAME.test(name) ? undefined : "must be letters, digits, . _ or -";
 }
+
+/**
+ * How Vault's JWT auth keeps the JWKS: through hashicorp/cap (jwt/keyset.go @cf52420,
+ * `NewOIDCDiscoveryKeySet` → go-oidc `RemoteKeySet`), which fetches the keys again when a token's
+ * `kid` is not among those it holds. A new SPIRE key is therefore found on its first use.
+ */
+export const VAULT_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: true,
+  source: "hashicorp/cap jwt/keyset.go @cf52420 (go-oidc RemoteKeySet refetches on an unknown kid)",
+};
