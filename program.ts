@@ -56,18 +56,29 @@ export function decode(value: string): unknown {
  * project folder `root`), which the engine does not hand a program (it names only the top-level
  * keys that hold a secret). `undefined` when there is no such file (config from elsewhere): then
  * only top-level keys are known, and parseStackConfig checks at that grain.
+ * @throws Error when the file exists but cannot be read or parsed (e.g. more YAML aliases than
+ * the parser allows, which the Pulumi CLI accepts): falling back to the key grain would let a
+ * plaintext password beside a secure value pass.
  */
 export function stackFileSecretPaths(root: string, stack: string): string[] | undefined {
+  let dir = ".";
   try {
     const project = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
       stackConfigDir?: unknown;
     } | null;
-    const dir = typeof project?.stackConfigDir === "string" ? project.stackConfigDir : ".";
-    const file = path.join(root, dir, `Pulumi.${stack}.yaml`);
-    if (!existsSync(file)) return undefined;
-    return stackConfigFromYaml(readFileSync(file, "utf8"), file).secretPaths;
+    if (typeof project?.stackConfigDir === "string") dir = project.stackConfigDir;
   } catch {
-    return undefined;
+    dir = ".";
+  }
+  const file = path.join(root, dir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) return undefined;
+  try {
+    return stackConfigFromYaml(readFileSync(file, "utf8"), file).secretPaths;
+  } catch (e) {
+    const why = (e as Error).message.split("\n")[0];
+    throw new ConfigError([
+      `${CONFIG_NAMESPACE}: the stack file cannot be read to check which values are secure (${why}); without it a plaintext password beside a secure value would pass: simplify the file (e.g. fewer YAML aliases) so that it parses`,
+    ]);
   }
 }
 
@@ -87,13 +98,13 @@ function loadModel(options: PrepareOptions): StackModel {
   const { raw, secretKeys } = readRawConfig();
   const prefix = `${CONFIG_NAMESPACE}:`;
   const root = projectFolder();
-  const secretPaths = (
-    options.secretPaths ??
-    (root === undefined ? undefined : stackFileSecretPaths(root, pulumi.getStack()))
-  )
-    ?.filter((p) => p.startsWith(prefix))
-    .map((p) => p.slice(prefix.length));
   try {
+    const secretPaths = (
+      options.secretPaths ??
+      (root === undefined ? undefined : stackFileSecretPaths(root, pulumi.getStack()))
+    )
+      ?.filter((p) => p.startsWith(prefix))
+      .map((p) => p.slice(prefix.length));
     return parseStackConfig(raw, {
       secretKeys,
       secretPaths: secretPaths === undefined ? undefined : new Set(secretPaths),

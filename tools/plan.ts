@@ -279,6 +279,10 @@ export function readPolicyConfig(file: string): PolicyConfig {
 
 /** CLI entry: returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   let args: PlanArgs;
   try {
     args = parseArgs(argv);

@@ -8,7 +8,7 @@
  * syntax errors and duplicate keys; it also rejects an empty file. Every such problem is a
  * {@link StackFileError} naming the file, line and column.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   isAlias,
@@ -203,9 +203,27 @@ export function loadStackConfig(
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw new StackFileError(`no stack file ${shown} (stack "${stack}")`);
+      throw new StackFileError(
+        `no stack file ${shown} (stack "${stack}"); ${availableStacks(stacksDir)}`,
+      );
     }
     throw new StackFileError(`${shown}: cannot read the stack file (${code ?? "read error"})`);
   }
   return stackConfigFromYaml(text, shown);
+}
+
+/** The stacks a folder holds, as a sentence for an error about a stack not found. */
+function availableStacks(stacksDir: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(stacksDir)
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .sort();
+  } catch {
+    return "the stacks folder cannot be read";
+  }
+  return names.length === 0
+    ? "the folder holds no Pulumi.<stack>.yaml"
+    : `available stacks: ${names.join(", ")}`;
 }
