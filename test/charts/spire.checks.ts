@@ -226,6 +226,30 @@ describe("stack shapes the render shows", () => {
     expect(cert.spec.dnsNames).toEqual(["oidc.dev.spiffe.example.com"]);
   });
 
+  it("edge: agents outside reach the server through an ingress that passes TLS through", async () => {
+    const objects = await rendered("edge");
+    const ingress = one(objects, "Ingress", "spire-server") as any;
+    expect(ingress.spec.rules).toEqual([
+      {
+        host: "spire.edge.spiffe.example.com",
+        http: {
+          paths: [
+            {
+              pathType: "Prefix",
+              path: "/",
+              backend: { service: { name: "spire-server", port: { number: 443 } } },
+            },
+          ],
+        },
+      },
+    ]);
+    expect(ingress.metadata.annotations).toMatchObject({
+      "nginx.ingress.kubernetes.io/ssl-passthrough": "true",
+      "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+    });
+    expect((one(objects, "Service", "spire-server") as any).spec.type).toBe("ClusterIP");
+  });
+
   it("an existing TLS secret (curity): the ingress terminates with it, no Issuer", async () => {
     const objects = await rendered("curity");
     const ingress = one(objects, "Ingress", "spire-spiffe-oidc-discovery-provider") as any;
