@@ -10,7 +10,14 @@ import { ROOT } from "./helpers";
  * with comments and `---`), rejecting unknown fields as the API server would prune them.
  */
 export function crdValidator(file: string, version: string) {
-  const crd = parse(readFileSync(path.join(ROOT, "test", "contracts", file), "utf8"));
+  return crdObjectValidator(
+    parse(readFileSync(path.join(ROOT, "test", "contracts", file), "utf8")),
+    version,
+  );
+}
+
+/** The same for a CRD already parsed (e.g. one a chart renders). */
+export function crdObjectValidator(crd: any, version: string) {
   const strict = (s: any): any => {
     if (Array.isArray(s)) return s.map(strict);
     if (s && typeof s === "object") {

@@ -3,6 +3,7 @@
  * `http_challenge` node attestor limited to the listed hostnames, and the server's exposure. Every
  * key exists in chart spire 0.30.0 (test/nodes.test.ts checks them against the chart's key list).
  */
+import { isIP } from "node:net";
 import type { ServerExposure } from "../model";
 import { dnsPatternFor, HTTP_CHALLENGE_PORT } from "./rules";
 
@@ -23,7 +24,10 @@ export interface NodesServerValuesArgs {
  * - ingress: the chart adds the TLS-passthrough annotations for `global.spire.ingressControllerType`
  *   ingress-nginx or openshift (the config refuses others): agents authenticate the server by its
  *   SPIFFE ID over mTLS, which a terminating ingress would break.
- * - load balancer: the server's Service (port 443 → grpc) as type LoadBalancer.
+ * - load balancer: the server's Service (port 443 → grpc) as type LoadBalancer; an IP address
+ *   is asked of the load balancer as `service.loadBalancerIP` (the chart renders it only with
+ *   type LoadBalancer), so agents dialling that address reach the server; a DNS name is pointed
+ *   at whatever address the load balancer gets.
  */
 export function nodesServerValues(
   args: NodesServerValuesArgs | undefined,
@@ -45,7 +49,10 @@ export function nodesServerValues(
   if (e?.mode === "ingress") {
     out.ingress = { enabled: true, className: e.ingressClassName, host: e.host };
   } else if (e?.mode === "loadBalancer") {
-    out.service = { type: "LoadBalancer" };
+    out.service = {
+      type: "LoadBalancer",
+      ...(isIP(e.address) === 0 ? {} : { loadBalancerIP: e.address }),
+    };
   }
   return out;
 }

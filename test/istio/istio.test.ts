@@ -111,7 +111,7 @@ const badConfigs: [string, (c: Record<string, any>) => void, string[]][] = [
   [
     "ingressGateway neither boolean nor object",
     (c) => (c.istio.ingressGateway = "yes"),
-    [`${P}istio.ingressGateway: must be true, false or { namespace?, name? }`],
+    [`${P}istio.ingressGateway: must be true, false or { namespace?, name?, serviceType? }`],
   ],
   [
     "an ingress gateway namespace that is no DNS label",

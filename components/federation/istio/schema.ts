@@ -16,11 +16,21 @@ import {
   revisionProblem,
   type MtlsMode,
 } from "./rules";
-import type { IstioGateway } from "./values";
+import { GATEWAY_SERVICE_TYPES, type GatewayServiceType, type IstioGateway } from "./values";
+
+const SERVICE_TYPE_ERROR = `must be ${GATEWAY_SERVICE_TYPES.slice(0, -1).join(", ")} or ${GATEWAY_SERVICE_TYPES.at(-1)}`;
 
 const gatewaySchema = z.strictObject({
   namespace: dnsLabel.optional(),
   name: dnsLabel.optional(),
+  // A refinement, not an enum: its failure keeps the union's message on this key.
+  serviceType: z
+    .string({ error: SERVICE_TYPE_ERROR })
+    .refine((t) => (GATEWAY_SERVICE_TYPES as readonly string[]).includes(t), {
+      error: SERVICE_TYPE_ERROR,
+    })
+    .transform((t) => t as GatewayServiceType)
+    .optional(),
 });
 
 /** Schema of `spire-federation:istio`. */
@@ -31,7 +41,9 @@ export const istioBlockSchema = z.strictObject({
   ingressGateway: z
     .union([z.boolean(), gatewaySchema], {
       error: (iss) =>
-        iss.code === "invalid_union" ? "must be true, false or { namespace?, name? }" : undefined,
+        iss.code === "invalid_union"
+          ? "must be true, false or { namespace?, name?, serviceType? }"
+          : undefined,
     })
     .optional(),
   trustDomain: z.string().optional(),
@@ -74,6 +86,7 @@ function gatewayOf(g: IstioBlockInput["ingressGateway"]): IstioGateway | undefin
   return {
     namespace: o.namespace ?? DEFAULT_GATEWAY_NAMESPACE,
     name: o.name ?? DEFAULT_GATEWAY_NAME,
+    ...(o.serviceType === undefined ? {} : { serviceType: o.serviceType }),
   };
 }
 

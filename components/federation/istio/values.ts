@@ -14,12 +14,25 @@ import {
   WORKLOAD_SOCKET_VOLUME,
 } from "./rules";
 
+/** The Service types the gateway chart's `service.type` takes. */
+export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+/** A type of the gateway's Service. */
+export type GatewayServiceType = (typeof GATEWAY_SERVICE_TYPES)[number];
+/** The gateway chart's own default Service type (values.yaml `service.type`). */
+export const DEFAULT_GATEWAY_SERVICE_TYPE: GatewayServiceType = "LoadBalancer";
+
 /** The ingress gateway: its namespace and name (release, Deployment, service account). */
 export interface IstioGateway {
   /** Namespace of the gateway (created by the release). Default: `istio-ingress`. */
   namespace: string;
   /** Name of the gateway. Default: `istio-ingressgateway`. */
   name: string;
+  /**
+   * Type of the gateway's Service. `LoadBalancer` makes the release wait until the cluster's load
+   * balancer gives the Service an address, which never happens on a cluster without one (the
+   * release then fails on its timeout): use `NodePort` or `ClusterIP` there. Default: `LoadBalancer`.
+   */
+  serviceType?: GatewayServiceType;
 }
 
 /**
@@ -63,7 +76,10 @@ export function baseValues(): Record<string, unknown> {
   return {};
 }
 
-/** Values of the gateway chart: its name, revision and the spire template on its pods. */
+/**
+ * Values of the gateway chart: its name, revision, Service type (only when it is not the chart's
+ * default, so existing stacks plan no change) and the spire template on its pods.
+ */
 export function gatewayValues(args: {
   gateway: IstioGateway;
   revision?: string;
@@ -71,6 +87,10 @@ export function gatewayValues(args: {
   return {
     name: args.gateway.name,
     ...(args.revision === undefined ? {} : { revision: args.revision }),
+    ...(args.gateway.serviceType === undefined ||
+    args.gateway.serviceType === DEFAULT_GATEWAY_SERVICE_TYPE
+      ? {}
+      : { service: { type: args.gateway.serviceType } }),
     // Helm merges maps, so the chart's other pod annotations (prometheus.io/*,
     // sidecar.istio.io/inject) stay.
     podAnnotations: { [TEMPLATES_ANNOTATION]: GATEWAY_TEMPLATES },
