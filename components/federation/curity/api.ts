@@ -13,7 +13,14 @@
  * Written as plain functions and one error class: the dynamic provider that uses them is
  * serialized by Pulumi.
  */
-import { HttpError, httpRequest, parseJson, redact, type HttpResponse } from "../../http/client";
+import {
+  contentTypeOf,
+  HttpError,
+  httpRequest,
+  parseJson,
+  redact,
+  type HttpResponse,
+} from "../../http/client";
 import { CURITY_RESTCONF_PATH, YANG_JSON } from "./rules";
 
 /** How to reach and log in to Curity's admin service. */
@@ -165,7 +172,7 @@ export function apiError(
   const { tag, message } = restconfError(res.text);
   const detail =
     tag === undefined
-      ? " (no RESTCONF error body)"
+      ? ` (no RESTCONF error body; content-type ${contentTypeOf(res)})`
       : ` ${tag}${message ? `: ${redact(message, secretsOf(conn)).slice(0, 300)}` : ""}`;
   const auth = res.status === 401 ? "; check curity.username and curity.password" : "";
   return new CurityApiError(
@@ -176,6 +183,15 @@ export function apiError(
     res.status,
     tag ?? "",
   );
+}
+
+/**
+ * A 404 that says the node is gone: RESTCONF's own error body (`application/yang-data+json`,
+ * `ietf-restconf:errors`). A 404 of anything else (a proxy's HTML page) is an error.
+ */
+function isGone(res: HttpResponse): boolean {
+  const type = contentTypeOf(res).split(";")[0].trim().toLowerCase();
+  return res.status === 404 && type === YANG_JSON && restconfError(res.text).tag !== undefined;
 }
 
 /** Rewrites a transport error of the shared client with what was being done. */
@@ -213,7 +229,7 @@ export async function getEntry(
   member: string,
 ): Promise<Record<string, unknown> | undefined> {
   const res = await call(conn, what, "GET", path);
-  if (res.status === 404) return undefined;
+  if (isGone(res)) return undefined;
   if (res.status !== 200) throw apiError(conn, what, "GET", path, res);
   const doc = parseJson(res, `Curity ${what}`);
   const value = (doc as Record<string, unknown> | null)?.[member];
@@ -262,7 +278,7 @@ export async function deleteEntry(
   path: string,
 ): Promise<void> {
   const res = await call(conn, what, "DELETE", path);
-  if (res.status === 404) return;
+  if (isGone(res)) return;
   if (res.status < 200 || res.status > 299) throw apiError(conn, what, "DELETE", path, res);
 }
 
