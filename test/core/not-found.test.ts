@@ -99,9 +99,10 @@ describe("Curity: a 404 is gone only as RESTCONF's error body", () => {
       (e: unknown) => e,
     )) as Error;
     expect(err.message).toMatch(new RegExp(`^Curity client: GET ${PATH}: HTTP 404 `));
+    expect(err.message).toContain(`not RESTCONF's own 404 (content-type ${type})`);
     if (r === HTML_404) {
       expect(err.message).toBe(
-        `Curity client: GET ${PATH}: HTTP 404 (no RESTCONF error body; content-type ${type})`,
+        `Curity client: GET ${PATH}: HTTP 404 (no RESTCONF error body); not RESTCONF's own 404 (content-type ${type}), so not taken as deleted: check curity.adminUrl and any proxy in front of it`,
       );
     }
     await expect(deleteEntry(curity(), "client", PATH)).rejects.toThrow(/HTTP 404/);

@@ -172,7 +172,7 @@ export function apiError(
   const { tag, message } = restconfError(res.text);
   const detail =
     tag === undefined
-      ? ` (no RESTCONF error body; content-type ${contentTypeOf(res)})`
+      ? " (no RESTCONF error body)"
       : ` ${tag}${message ? `: ${redact(message, secretsOf(conn)).slice(0, 300)}` : ""}`;
   const auth = res.status === 401 ? "; check curity.username and curity.password" : "";
   return new CurityApiError(
@@ -192,6 +192,13 @@ export function apiError(
 function isGone(res: HttpResponse): boolean {
   const type = contentTypeOf(res).split(";")[0].trim().toLowerCase();
   return res.status === 404 && type === YANG_JSON && restconfError(res.text).tag !== undefined;
+}
+
+/** For a 404 that is not {@link isGone}: what it was instead. */
+function notGone(res: HttpResponse): string | undefined {
+  return res.status === 404
+    ? `not RESTCONF's own 404 (content-type ${contentTypeOf(res)}), so not taken as deleted: check curity.adminUrl and any proxy in front of it`
+    : undefined;
 }
 
 /** Rewrites a transport error of the shared client with what was being done. */
@@ -230,7 +237,7 @@ export async function getEntry(
 ): Promise<Record<string, unknown> | undefined> {
   const res = await call(conn, what, "GET", path);
   if (isGone(res)) return undefined;
-  if (res.status !== 200) throw apiError(conn, what, "GET", path, res);
+  if (res.status !== 200) throw apiError(conn, what, "GET", path, res, notGone(res));
   const doc = parseJson(res, `Curity ${what}`);
   const value = (doc as Record<string, unknown> | null)?.[member];
   const entry: unknown = Array.isArray(value) ? value[0] : value;
@@ -279,7 +286,9 @@ export async function deleteEntry(
 ): Promise<void> {
   const res = await call(conn, what, "DELETE", path);
   if (isGone(res)) return;
-  if (res.status < 200 || res.status > 299) throw apiError(conn, what, "DELETE", path, res);
+  if (res.status < 200 || res.status > 299) {
+    throw apiError(conn, what, "DELETE", path, res, notGone(res));
+  }
 }
 
 /**

@@ -129,7 +129,9 @@ function apiError(
   }
   let message: string;
   if (err === undefined) {
-    message = `no API error in the body (${Buffer.byteLength(res.text)} bytes, content-type ${contentTypeOf(res)})`;
+    // A 404 without the API's envelope is not "gone" (e.g. a proxy's page): say what it was.
+    const type = res.status === 404 ? `, content-type ${contentTypeOf(res)}` : "";
+    message = `no API error in the body (${Buffer.byteLength(res.text)} bytes${type})`;
   } else {
     // Redacted before cut: a secret cut in half would no longer be found.
     const clear = (v: unknown) =>
