@@ -16,12 +16,21 @@ import {
 import { SpireFederation } from "./components/stack";
 import { stackConfigFromYaml } from "./tools/stack-config";
 
-/** Reads every `spire-federation:` key, JSON-decoding structured values. */
-function readRawConfig(): { raw: Record<string, unknown>; secretKeys: Set<string> } {
+/**
+ * Reads every `spire-federation:` key, JSON-decoding structured values, and the config of other
+ * namespaces as it is (with which of those keys are secure).
+ */
+function readRawConfig(): {
+  raw: Record<string, unknown>;
+  secretKeys: Set<string>;
+  other: { values: Record<string, string>; secretKeys: Set<string> };
+} {
   const prefix = `${CONFIG_NAMESPACE}:`;
   const raw: Record<string, unknown> = {};
+  const other = { values: {} as Record<string, string>, secretKeys: new Set<string>() };
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (!fullKey.startsWith(prefix)) {
+      other.values[fullKey] = value;
       continue;
     }
     const key = fullKey.slice(prefix.length);
@@ -32,10 +41,10 @@ function readRawConfig(): { raw: Record<string, unknown>; secretKeys: Set<string
   const runtime = pulumi.runtime as typeof pulumi.runtime & {
     isConfigSecret?: (key: string) => boolean;
   };
-  const secretKeys = new Set(
-    Object.keys(raw).filter((key) => runtime.isConfigSecret?.(`${prefix}${key}`) ?? false),
-  );
-  return { raw, secretKeys };
+  const secret = (fullKey: string) => runtime.isConfigSecret?.(fullKey) ?? false;
+  const secretKeys = new Set(Object.keys(raw).filter((key) => secret(`${prefix}${key}`)));
+  other.secretKeys = new Set(Object.keys(other.values).filter(secret));
+  return { raw, secretKeys, other };
 }
 
 /** A config value as the program reads it: structured values (JSON) decoded, others as is. */
@@ -95,7 +104,7 @@ function projectFolder(): string | undefined {
 
 /** Validates the config, or fails the update with every problem and no stack trace. */
 function loadModel(options: PrepareOptions): StackModel {
-  const { raw, secretKeys } = readRawConfig();
+  const { raw, secretKeys, other } = readRawConfig();
   const prefix = `${CONFIG_NAMESPACE}:`;
   const root = projectFolder();
   try {
@@ -108,8 +117,7 @@ function loadModel(options: PrepareOptions): StackModel {
     return parseStackConfig(raw, {
       secretKeys,
       secretPaths: secretPaths === undefined ? undefined : new Set(secretPaths),
-      azureSubscriptionId: new pulumi.Config("azure-native").get("subscriptionId"),
-      providerConfig: { "vault:address": new pulumi.Config("vault").get("address") },
+      otherConfig: other,
     });
   } catch (e) {
     if (e instanceof ConfigError) {

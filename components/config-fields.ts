@@ -18,6 +18,23 @@ export const ruled = (problem: (s: string) => string | undefined) =>
     if (p !== undefined) ctx.addIssue({ code: "custom", message: p });
   });
 
+/**
+ * Why an audience cannot be written into the helper's HCL, or `undefined`: HCL1 (the parser
+ * spiffe-helper uses) reads `${` inside a string as the start of an interpolation. One rule for
+ * every party's audience field, so that the schema refuses what the helper config could not hold.
+ */
+export function audienceProblem(audience: string): string | undefined {
+  if (audience === "") return "must not be empty";
+  if (audience.includes("${")) {
+    return "must not contain ${ (spiffe-helper's HCL parser reads it as an interpolation)";
+  }
+  if (/[\u0000-\u001f\u007f]/.test(audience)) return "must not contain control characters";
+  return undefined;
+}
+
+/** An audience of JWT-SVIDs (see {@link audienceProblem}). */
+export const audience = ruled(audienceProblem);
+
 export const dnsLabel = z
   .string()
   .refine((s) => s.length <= 63 && DNS_LABEL.test(s), { error: "must be a DNS-1123 label" });

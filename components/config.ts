@@ -26,6 +26,7 @@ import {
   secureString,
 } from "./config-fields";
 import { checkComposition } from "./core/rules/composition";
+import { providerConfigProblems, REPUBLISHED_PROVIDER_KEYS } from "./core/rules/provider-config";
 import { secrecyProblems, secureTexts } from "./core/rules/secrecy";
 import { checkCaValidity, checkSpireTtls } from "./core/rules/spire-ttls";
 import { checkWorkloads, type ParsedWorkload } from "./core/rules/workloads";
@@ -271,6 +272,14 @@ export interface ParseOptions {
   azureSubscriptionId?: string;
   /** Other config values of other namespaces that blocks read, e.g. `vault:address`. */
   providerConfig?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Every config value outside the namespace (`vault:address` → value) and which of them are
+   * secure: checked by {@link providerConfigProblems}; the keys the blocks read come from here.
+   */
+  otherConfig?: {
+    values: Readonly<Record<string, string>>;
+    secretKeys: ReadonlySet<string>;
+  };
 }
 
 /**
@@ -385,10 +394,21 @@ export function parseStackConfig(
   );
 
   // Each relying party's own rules, then the needs the core checks once for all of them.
-  const providerConfig = {
+  const other = options.otherConfig;
+  const providerConfig: Record<string, string | undefined> = {
     ...options.providerConfig,
-    "azure-native:subscriptionId": options.azureSubscriptionId,
+    ...(other === undefined
+      ? {}
+      : Object.fromEntries(
+          Object.keys(REPUBLISHED_PROVIDER_KEYS).map((k) => [k, other.values[k]]),
+        )),
   };
+  providerConfig["azure-native:subscriptionId"] ??= options.azureSubscriptionId;
+  if (other !== undefined) {
+    problems.lines.push(
+      ...providerConfigProblems(other.values, (key) => other.secretKeys.has(key)),
+    );
+  }
   const tls = fieldOf(coreSchemas.oidc.shape.tls, oidcRaw.tls).value;
   const oidcTls = tls === undefined ? undefined : oidcTlsModel(tls);
   checkComposition(
@@ -415,10 +435,12 @@ export function parseStackConfig(
     ca === undefined ||
     spire === undefined
   ) {
-    const texts =
-      options.secretKeys === undefined
+    const texts = [
+      ...(options.secretKeys === undefined
         ? []
-        : secureTexts(raw, topLevelSchema, options.secretKeys, options.secretPaths);
+        : secureTexts(raw, topLevelSchema, options.secretKeys, options.secretPaths)),
+      ...[...(other?.secretKeys ?? [])].flatMap((k) => other?.values[k] ?? []),
+    ];
     throw new ConfigError(problems.redacted(texts));
   }
 

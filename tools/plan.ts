@@ -208,11 +208,30 @@ function fileProblem(e: unknown, file: string, writing: boolean): string {
   }
 }
 
+/**
+ * How deep a `--diff` base may nest. The diff walks values recursively; a plan of this package
+ * nests a few dozen levels (Helm values), so a deeper file is not one of its plans.
+ */
+export const MAX_PLAN_DEPTH = 200;
+
+/** True when `v` nests deeper than `limit` levels of objects and lists (walked without recursion). */
+function nestedDeeper(v: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop() as [unknown, number];
+    if (typeof x !== "object" || x === null) continue;
+    if (depth >= limit) return true;
+    for (const c of Object.values(x)) stack.push([c, depth + 1]);
+  }
+  return false;
+}
+
 /** `<file>` is a `--json` output of this tool: the fields {@link diffPlans} reads. */
 function planShapeProblem(v: unknown): string | undefined {
   const isObject = (x: unknown): x is Record<string, unknown> =>
     typeof x === "object" && x !== null && !Array.isArray(x);
   if (!isObject(v)) return "not a JSON object";
+  if (nestedDeeper(v, MAX_PLAN_DEPTH)) return `nested more than ${MAX_PLAN_DEPTH} levels deep`;
   if (typeof v.stack !== "string") return "stack is not a string";
   if (!Array.isArray(v.resources)) return "resources is not a list";
   if (!isObject(v.outputs)) return "outputs is not an object";

@@ -21,6 +21,7 @@ import {
   type Document,
 } from "yaml";
 import { pulumiConfigPath } from "../components/config-fields";
+import { CONFIG_NAMESPACE } from "../components/core/problems";
 
 /** Placeholder that stands in for a secure value the offline plan cannot decrypt. */
 export const SECRET_PLACEHOLDER = "offline-plan-placeholder-secret";
@@ -165,6 +166,7 @@ export function stackConfigFromYaml(text: string, file = "stack file"): LoadedSt
       );
     }
   }
+  if (isMap(configNode)) noNamespaceCheck(configNode.items, file, lines);
   let js: Record<string, unknown>;
   try {
     js = doc.toJS() as Record<string, unknown>;
@@ -186,6 +188,20 @@ export function stackConfigFromYaml(text: string, file = "stack file"): LoadedSt
     }
   }
   return { config, secretKeys, secretPaths };
+}
+
+/**
+ * Every config key is `<namespace>:<key>`, as the Pulumi CLI requires (it refuses the file); a
+ * key without one would otherwise be ignored.
+ */
+function noNamespaceCheck(items: readonly { key: unknown }[], file: string, lines: LineCounter) {
+  for (const { key } of items) {
+    if (!isScalar(key) || typeof key.value !== "string" || key.value.includes(":")) continue;
+    const name = key.value;
+    throw new StackFileError(
+      `${where(file, lines, start(key))}: config key ${JSON.stringify(name)} has no namespace; Pulumi config keys are <namespace>:<key>: did you mean ${CONFIG_NAMESPACE}:${name}`,
+    );
+  }
 }
 
 /** Loads `Pulumi.<stack>.yaml` from a stacks folder (default `<root>/stacks`). */

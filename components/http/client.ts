@@ -366,3 +366,13 @@ export function clientScriptSource(): string {
     ...parts.map((p) => p.toString()),
   ].join("\n");
 }
+
+/**
+ * An answer's content type for an error message: control characters replaced, at most 100
+ * characters, `none` when absent (callers redact the whole message).
+ */
+export function contentTypeOf(res: HttpResponse): string {
+  const t = res.headers["content-type"];
+  const text = (Array.isArray(t) ? t.join(", ") : t) ?? "none";
+  return text.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, 100);
+}

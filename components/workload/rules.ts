@@ -134,15 +134,4 @@ export function envNameProblem(name: string): string | undefined {
     : "must be letters, digits and _, not starting with a digit";
 }
 
-/**
- * Why an audience cannot be written into the helper's HCL, or `undefined`: HCL1 (the parser
- * spiffe-helper uses) reads `${` inside a string as the start of an interpolation.
- */
-export function audienceProblem(audience: string): string | undefined {
-  if (audience === "") return "must not be empty";
-  if (audience.includes("${")) {
-    return "must not contain ${ (spiffe-helper's HCL parser reads it as an interpolation)";
-  }
-  if (/[\u0000-\u001f\u007f]/.test(audience)) return "must not contain control characters";
-  return undefined;
-}
+export { audienceProblem } from "../config-fields";

@@ -13,7 +13,14 @@
  * Written as plain functions and one error class: the dynamic provider that uses them is
  * serialized by Pulumi.
  */
-import { HttpError, httpRequest, parseJson, redact, type HttpResponse } from "../../http/client";
+import {
+  contentTypeOf,
+  HttpError,
+  httpRequest,
+  parseJson,
+  redact,
+  type HttpResponse,
+} from "../../http/client";
 import { CURITY_RESTCONF_PATH, YANG_JSON } from "./rules";
 
 /** How to reach and log in to Curity's admin service. */
@@ -178,6 +185,22 @@ export function apiError(
   );
 }
 
+/**
+ * A 404 that says the node is gone: RESTCONF's own error body (`application/yang-data+json`,
+ * `ietf-restconf:errors`). A 404 of anything else (a proxy's HTML page) is an error.
+ */
+function isGone(res: HttpResponse): boolean {
+  const type = contentTypeOf(res).split(";")[0].trim().toLowerCase();
+  return res.status === 404 && type === YANG_JSON && restconfError(res.text).tag !== undefined;
+}
+
+/** For a 404 that is not {@link isGone}: what it was instead. */
+function notGone(res: HttpResponse): string | undefined {
+  return res.status === 404
+    ? `not RESTCONF's own 404 (content-type ${contentTypeOf(res)}), so not taken as deleted: check curity.adminUrl and any proxy in front of it`
+    : undefined;
+}
+
 /** Rewrites a transport error of the shared client with what was being done. */
 function transportError(conn: CurityConnection, what: string, e: unknown): Error {
   if (e instanceof HttpError) {
@@ -213,8 +236,8 @@ export async function getEntry(
   member: string,
 ): Promise<Record<string, unknown> | undefined> {
   const res = await call(conn, what, "GET", path);
-  if (res.status === 404) return undefined;
-  if (res.status !== 200) throw apiError(conn, what, "GET", path, res);
+  if (isGone(res)) return undefined;
+  if (res.status !== 200) throw apiError(conn, what, "GET", path, res, notGone(res));
   const doc = parseJson(res, `Curity ${what}`);
   const value = (doc as Record<string, unknown> | null)?.[member];
   const entry: unknown = Array.isArray(value) ? value[0] : value;
@@ -262,8 +285,10 @@ export async function deleteEntry(
   path: string,
 ): Promise<void> {
   const res = await call(conn, what, "DELETE", path);
-  if (res.status === 404) return;
-  if (res.status < 200 || res.status > 299) throw apiError(conn, what, "DELETE", path, res);
+  if (isGone(res)) return;
+  if (res.status < 200 || res.status > 299) {
+    throw apiError(conn, what, "DELETE", path, res, notGone(res));
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * - create: reads first; adopts what is provably this package's, refuses the rest (the rules
  *   per kind are in entities.ts), then writes only the leaves it owns;
- * - read: GET; a 404 (or a mapping missing from its container) returns no id, so a refresh
+ * - read: GET; RESTCONF's own 404 (or a mapping missing from its container) returns no id, so a refresh
  *   drops the resource and the next update creates it again: that is how the loss of
  *   everything written over RESTCONF (an admin pod restarted without persistent configuration)
  *   shows. A data node's managed fields are read back in the shape we send them (leaf-lists

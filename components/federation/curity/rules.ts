@@ -5,6 +5,7 @@
 import type { JwksCaching } from "../rotation";
 import { X509Certificate } from "node:crypto";
 import type { AdminApi } from "../admin-connection";
+import { audienceProblem } from "../../config-fields";
 
 /** Where RESTCONF lives below the admin base URL. */
 export const CURITY_RESTCONF_PATH = "/admin/api/restconf/data";
@@ -90,6 +91,8 @@ export function mtlsProblem(value: string): string | undefined {
  * serves it: https, a path, no query, no fragment, no trailing slash.
  */
 export function tokenEndpointProblem(s: string): string | undefined {
+  const a = audienceProblem(s);
+  if (a !== undefined) return a;
   const u = parseUrl(s);
   if (u === undefined || u.protocol !== "https:") return "must be an https:// URL";
   if (u.username || u.password || u.search || u.hash) {

@@ -13,7 +13,14 @@
  *
  * Written as plain functions: the dynamic provider that uses them is serialized by Pulumi.
  */
-import { HttpError, httpRequest, parseJson, redact, type HttpResponse } from "../../http/client";
+import {
+  contentTypeOf,
+  HttpError,
+  httpRequest,
+  parseJson,
+  redact,
+  type HttpResponse,
+} from "../../http/client";
 
 /** Limits of each API call; see components/http/client.ts. */
 export interface ZitiCallLimits {
@@ -122,7 +129,9 @@ function apiError(
   }
   let message: string;
   if (err === undefined) {
-    message = `no API error in the body (${Buffer.byteLength(res.text)} bytes)`;
+    // A 404 without the API's envelope is not "gone" (e.g. a proxy's page): say what it was.
+    const type = res.status === 404 ? `, content-type ${contentTypeOf(res)}` : "";
+    message = `no API error in the body (${Buffer.byteLength(res.text)} bytes${type})`;
   } else {
     // Redacted before cut: a secret cut in half would no longer be found.
     const clear = (v: unknown) =>
@@ -138,6 +147,14 @@ function apiError(
   }
   const code = typeof err?.code === "string" ? err.code : "UNKNOWN";
   return new ZitiApiError(method, path, res.status, short(redact(code, secrets)), message);
+}
+
+/**
+ * A 404 that says the entity is gone: the API's own error envelope with code `NOT_FOUND`. A 404
+ * of anything else (a proxy's HTML page, a wrong base path) is an error, never "deleted".
+ */
+function isGone(e: unknown): boolean {
+  return e instanceof ZitiApiError && e.status === 404 && e.code === "NOT_FOUND";
 }
 
 /** One HTTP call to the management API, with the connection's trust and limits. */
@@ -280,7 +297,7 @@ export async function createEntity(
   return entity(await call(session, "POST", path, body), "POST", path).id;
 }
 
-/** Reads an entity; `undefined` when the API says it does not exist (404). */
+/** Reads an entity; `undefined` when the API says it does not exist (its 404 `NOT_FOUND`). */
 export async function getEntity(
   session: ZitiSession,
   kind: ZitiKind,
@@ -290,7 +307,7 @@ export async function getEntity(
   try {
     return entity(await call(session, "GET", path), "GET", path);
   } catch (e) {
-    if (e instanceof ZitiApiError && e.status === 404) return undefined;
+    if (isGone(e)) return undefined;
     throw e;
   }
 }
@@ -314,7 +331,7 @@ export async function deleteEntity(
   try {
     await call(session, "DELETE", `/${ZITI_PATHS[kind]}/${encodeURIComponent(id)}`);
   } catch (e) {
-    if (!(e instanceof ZitiApiError && e.status === 404)) throw e;
+    if (!isGone(e)) throw e;
   }
 }
 

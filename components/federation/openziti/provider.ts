@@ -8,7 +8,7 @@
  *   failed POST, check the name once more and adopt what the POST may have made. An entity of
  *   our name that differs in a field the API cannot change is an error. Then GET for computed
  *   fields (a CA's verificationToken);
- * - read: GET; a 404 returns no id, so Pulumi drops the resource and the next update recreates
+ * - read: GET; the API's 404 NOT_FOUND (not a proxy's page) returns no id, so Pulumi drops the resource and the next update recreates
  *   it (a 2xx that is not the API's JSON is an error, never "gone"); otherwise the controller's values replace ours, read in the shape we send them (an
  *   identity's `type` is an entity reference on read, its `typeId` the string we send), so drift
  *   shows in the next diff and nothing else does;

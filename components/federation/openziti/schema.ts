@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { pemAnyCertificate, ruled } from "../../config-fields";
+import { audience, pemAnyCertificate, ruled } from "../../config-fields";
 import { adminConnectionFields } from "../admin-connection";
 import type { CheckContext } from "../contract";
 import { zitiNameProblem } from "./provider";
@@ -16,7 +16,7 @@ export const openzitiBlockSchema = z.strictObject({
   caName: ruled(zitiNameProblem).optional(),
   x509: z.boolean({ error: "must be true or false" }).optional(),
   jwt: z.boolean({ error: "must be true or false" }).optional(),
-  audience: z.string().min(1, { error: "must not be empty" }).optional(),
+  audience: audience.optional(),
   verificationCertPem: pemAnyCertificate.optional(),
 });
 

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import {
   acmeStagingHost,
+  audience,
   duration,
   holdsStagingRoot,
   pemCertificate,
@@ -46,7 +47,7 @@ export const vaultBlockSchema = z.strictObject({
 /** Schema of `workloads[i].vault`. */
 export const vaultGrantSchema = z.strictObject({
   policies: z.array(z.string()).min(1, { error: "must name at least one policy" }),
-  audience: z.string().min(1, { error: "must not be empty" }).optional(),
+  audience: audience.optional(),
   tokenTtl: duration
     .superRefine((d, ctx) => {
       const seconds = parseDuration(d);
