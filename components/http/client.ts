@@ -359,6 +359,7 @@ export function clientScriptSource(): string {
     sendOnce,
     httpRequest,
     parseJson,
+    contentTypeOf,
   ];
   return [
     'const http = require("node:http");',
