@@ -110,8 +110,12 @@ describe("command line", () => {
     expect(parseArgs(["--stack", "dev", "--json", "/tmp/x.json"])).toEqual({
       stack: "dev",
       json: "/tmp/x.json",
+      stackOutputs: {},
     });
     expect(() => parseArgs(["--stack"])).toThrow("--stack needs a value");
+    expect(() => parseArgs(["--stack", "a", "--stack-outputs"])).toThrow(
+      "--stack-outputs needs a value",
+    );
     expect(() => parseArgs(["--stak", "dev"])).toThrow("unknown argument --stak");
     expect(() => parseArgs([])).toThrow("usage: npm run plan");
   });

@@ -55,9 +55,15 @@ export interface RunOptions {
   computed?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
   /** Results of provider function calls. */
   call?: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown>;
+  /**
+   * The outputs of a referenced stack (`pulumi.StackReference`), by its `org/project/stack`
+   * name; throws when there are none, failing the program as a missing stack fails a deployment.
+   */
+  stackOutputs?: (name: string) => Record<string, unknown>;
 }
 
 const SIG_KEY = pulumi.runtime.specialSigKey;
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 const SECRET_SIG = pulumi.runtime.specialSecretSig;
 const RESOURCE_SIG = pulumi.runtime.specialResourceSig;
 const UNKNOWN = pulumi.runtime.unknownValue;
@@ -145,8 +151,23 @@ export async function runProgram(
   options: RunOptions,
 ): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+  const referenceErrors: string[] = [];
   const mocks: pulumi.runtime.Mocks = {
     newResource: (args) => {
+      if (args.type === STACK_REFERENCE) {
+        // A missing stack fails the run with its own reason (below), not as an unhandled read.
+        const name = String((args.inputs as { name?: unknown }).name);
+        let outputs: Record<string, unknown> = {};
+        try {
+          if (options.stackOutputs === undefined) {
+            throw new Error(`stack reference ${name}: this run has no referenced stacks' outputs`);
+          }
+          outputs = options.stackOutputs(name);
+        } catch (e) {
+          referenceErrors.push((e as Error).message);
+        }
+        return { id: name, state: { name, outputs, secretOutputNames: [] } };
+      }
       const inputs = args.inputs as Record<string, unknown>;
       const state: Record<string, unknown> = { ...inputs, ...(options.computed?.(args) ?? {}) };
       return { id: args.custom ? `${args.name}-id` : undefined, state };
@@ -203,8 +224,14 @@ export async function runProgram(
     registerOutputs(req, cb);
   };
 
-  await pulumi.runtime.runInPulumiStack(() => Promise.resolve(build()));
-  await internals.waitForRPCs?.();
+  try {
+    await pulumi.runtime.runInPulumiStack(() => Promise.resolve(build()));
+    await internals.waitForRPCs?.();
+  } finally {
+    if (referenceErrors.length > 0) {
+      throw new pulumi.RunError([...new Set(referenceErrors)].join("\n"));
+    }
+  }
   if (duplicates.length > 0) {
     throw new pulumi.RunError(duplicates.map(duplicateUrnMessage).join("\n"));
   }

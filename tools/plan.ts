@@ -28,6 +28,7 @@ import {
 
 export type { Plan, PlanResource } from "./plan-types";
 import { loadStackConfig, StackFileError } from "./stack-config";
+import { parseStackOutputsFlag, readStackOutputs } from "./stack-outputs";
 
 /** The repository root: the nearest folder upward holding Pulumi.yaml. */
 export function projectRoot(from: string = __dirname): string {
@@ -42,10 +43,14 @@ export function projectRoot(from: string = __dirname): string {
   return dir;
 }
 
-/** Plans one stack of this project. Rejects with a RunError on invalid config. */
+/**
+ * Plans one stack of this project. Rejects with a RunError on invalid config. Referenced stacks'
+ * outputs come from `stackOutputs` (name → file) or the convention of {@link readStackOutputs}.
+ */
 export async function planStack(
   stack: string,
   stacksDir: string = path.join(projectRoot(), "stacks"),
+  stackOutputs: Readonly<Record<string, string>> = {},
 ): Promise<Plan> {
   const { config, secretKeys, secretPaths } = loadStackConfig(projectRoot(), stack, stacksDir);
   // The SDK captures a stack trace for every promise it tracks (debugging aid); at thousands of
@@ -61,6 +66,7 @@ export async function planStack(
       config,
       secretKeys,
       preview: true,
+      stackOutputs: (name) => readStackOutputs(name, stacksDir, stackOutputs),
     });
   } finally {
     Error.stackTraceLimit = traceLimit;
@@ -125,11 +131,14 @@ export interface PlanArgs {
   diff?: string;
   /** Exit non-zero when the plan differs from `diff`. */
   expectNoChanges?: boolean;
+  /** Referenced stacks' outputs files, `org/project/stack` → file (`--stack-outputs`). */
+  stackOutputs: Record<string, string>;
 }
 
 const USAGE =
   "usage: npm run plan -- --stack <name> [--json <file>] [--policy-config <file>]" +
-  " [--diff <base.json> [--expect-no-changes]] [--stacks-dir <dir>]";
+  " [--diff <base.json> [--expect-no-changes]] [--stacks-dir <dir>]" +
+  " [--stack-outputs org/project/stack=FILE]...";
 const VALUE_FLAGS: Record<string, keyof PlanArgs> = {
   "--stack": "stack",
   "--json": "json",
@@ -140,13 +149,13 @@ const VALUE_FLAGS: Record<string, keyof PlanArgs> = {
 
 /** Parses the command line; throws with the usage on anything unexpected. */
 export function parseArgs(argv: string[]): PlanArgs {
-  const args: Partial<PlanArgs> = {};
+  const args: Partial<PlanArgs> = { stackOutputs: {} };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--expect-no-changes") {
       args.expectNoChanges = true;
       continue;
     }
-    const field = VALUE_FLAGS[argv[i]];
+    const field = argv[i] === "--stack-outputs" ? "stackOutputs" : VALUE_FLAGS[argv[i]];
     if (field === undefined) {
       throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
     }
@@ -154,7 +163,12 @@ export function parseArgs(argv: string[]): PlanArgs {
     if (value === undefined || value.startsWith("--")) {
       throw new Error(`${argv[i]} needs a value\n${USAGE}`);
     }
-    (args as Record<string, unknown>)[field] = value;
+    if (field === "stackOutputs") {
+      const [name, file] = parseStackOutputsFlag(value);
+      args.stackOutputs = { ...args.stackOutputs, [name]: file };
+    } else {
+      (args as Record<string, unknown>)[field] = value;
+    }
     i++;
   }
   if (!args.stack) {
@@ -343,7 +357,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let plan: Plan;
   try {
-    plan = await planStack(args.stack, args.stacksDir);
+    plan = await planStack(args.stack, args.stacksDir, args.stackOutputs);
   } catch (e) {
     if (pulumi.RunError.isInstance(e) || e instanceof StackFileError) {
       console.error(formatError(e.message));
