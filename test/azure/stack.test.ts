@@ -2,8 +2,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { deterministicGuid } from "../../components/federation/azure/component";
 import type { ProgramRun } from "../../tools/harness";
-import { makeCertificate } from "../fixtures";
-import { all, computedOutputs, fakeIdentity, runStackFile } from "../helpers";
+import { all, fakeIdentity } from "../helpers";
+import { planProdStack } from "../support/federation-config";
 import { SUB } from "../support/federation-config";
 
 const TD = "prod.spiffe.example.com";
@@ -16,8 +16,7 @@ function byName(run: ProgramRun, name: string) {
 describe("prod stack", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    const root = await makeCertificate({ subject: "CN=unused", ca: true });
-    run = await runStackFile("prod", computedOutputs(root.pem, ""));
+    run = await planProdStack();
   });
 
   describe("Entra ID", () => {

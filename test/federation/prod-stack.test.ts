@@ -2,8 +2,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { oidcCredentialConfig } from "../../components/federation/gcp/component";
 import type { ProgramRun } from "../../tools/harness";
-import { makeCertificate } from "../fixtures";
-import { computedOutputs, fakeIdentity, runStackFile, transitiveDependencies } from "../helpers";
+import { fakeIdentity, transitiveDependencies } from "../helpers";
+import { planProdStack } from "../support/federation-config";
 
 const TD = "prod.spiffe.example.com";
 const POOL =
@@ -12,8 +12,7 @@ const POOL =
 describe("prod stack", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    const root = await makeCertificate({ subject: "CN=unused", ca: true });
-    run = await runStackFile("prod", computedOutputs(root.pem, ""));
+    run = await planProdStack();
   });
 
   it("no Entra or Google Cloud resource waits on a Kubernetes resource", () => {

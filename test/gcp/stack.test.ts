@@ -6,8 +6,8 @@ import {
   x509CertificateConfig,
 } from "../../components/federation/gcp/component";
 import type { ProgramRun } from "../../tools/harness";
-import { makeCertificate } from "../fixtures";
-import { all, computedOutputs, find, runStackFile } from "../helpers";
+import { all, find } from "../helpers";
+import { planProdStack } from "../support/federation-config";
 
 const TD = "prod.spiffe.example.com";
 const POOL =
@@ -21,8 +21,7 @@ function byName(run: ProgramRun, name: string) {
 describe("prod stack", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    const root = await makeCertificate({ subject: "CN=unused", ca: true });
-    run = await runStackFile("prod", computedOutputs(root.pem, ""));
+    run = await planProdStack();
   });
 
   describe("Google Cloud", () => {

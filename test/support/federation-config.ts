@@ -1,7 +1,9 @@
 /** Stack configs with every cloud relying party, and the problems the parser reports for them. */
 import { expect } from "vitest";
 import { ConfigError, parseStackConfig } from "../../components/config";
-import { baseConfig } from "../fixtures";
+import type { ProgramRun } from "../../tools/harness";
+import { baseConfig, makeCertificate } from "../fixtures";
+import { computedOutputs, runStackFile } from "../helpers";
 
 /** The Azure subscription the federation configs use. */
 export const SUB = "3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93";
@@ -32,4 +34,10 @@ export function problemsOf(
     return (e as ConfigError).problems;
   }
   throw new Error("config was accepted");
+}
+
+/** The prod stack planned under mocks, with a real generated root as the mocked root PEM. */
+export async function planProdStack(): Promise<ProgramRun> {
+  const root = await makeCertificate({ subject: "CN=unused", ca: true });
+  return runStackFile("prod", computedOutputs(root.pem, ""));
 }

@@ -1,8 +1,8 @@
 /** Vault in the example stacks: the gate, the JWT backend, roles and their edges. */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../tools/harness";
-import { makeCertificate } from "../fixtures";
-import { all, computedOutputs, find, runStackFile, transitiveDependencies } from "../helpers";
+import { all, find, runStackFile, transitiveDependencies } from "../helpers";
+import { planProdStack } from "../support/federation-config";
 
 const TD = "prod.spiffe.example.com";
 function byName(run: ProgramRun, name: string) {
@@ -14,8 +14,7 @@ function byName(run: ProgramRun, name: string) {
 describe("prod stack", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    const root = await makeCertificate({ subject: "CN=unused", ca: true });
-    run = await runStackFile("prod", computedOutputs(root.pem, ""));
+    run = await planProdStack();
   });
 
   describe("Vault", () => {
