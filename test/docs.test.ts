@@ -1,6 +1,6 @@
 /**
- * The documentation a newcomer walks: every README states what is, not what is to come; every
- * relative link (file or heading anchor) resolves; the root README opens with a contents list,
+ * The documentation a newcomer walks: every Markdown file states what is, not what is to come;
+ * every relative link (file or heading anchor) resolves; the root README opens with a contents list,
  * names every relying party in its intro and layout, and keeps the order Quick start → Deploying
  * for real → configuration → policy pack; each example stack says what it demonstrates and that
  * its secure values are placeholders; package.json names the repository.
@@ -11,15 +11,15 @@ import { describe, expect, it } from "vitest";
 import { relyingParties } from "../components/federation/registry";
 import { ROOT } from "./helpers";
 
-/** Every README.md of the repository (not of dependencies or build output). */
-function readmes(dir = ROOT): string[] {
+/** Every Markdown file of the repository (not of dependencies or build output). */
+function markdownFiles(dir = ROOT): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (["node_modules", "bin", "coverage", "tmp"].includes(entry.name)) continue;
     if (entry.name.startsWith(".")) continue;
     const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...readmes(file));
-    else if (entry.name === "README.md") out.push(file);
+    if (entry.isDirectory()) out.push(...markdownFiles(file));
+    else if (entry.name.endsWith(".md")) out.push(file);
   }
   return out.sort();
 }
@@ -79,6 +79,8 @@ const UNFINISHED = [
   /\b(TODO|TBD|FIXME|XXX)\b/,
   /\bwill (land|be added|be implemented|come|follow)\b/i,
   /\b(planned|upcoming) (for|in) (a )?(later|future|next)/i,
+  /(?<!\bnothing )\b(is|are|was|were|still|remains?) (planned|upcoming)\b(?! by)/i,
+  /^\W*(planned|upcoming)\b|\((planned|upcoming)\)/i,
   /\bwork in progress\b|\bWIP\b/i,
   /\bin a (later|future) (release|version|round|change)/i,
 ];
@@ -90,7 +92,7 @@ export function unfinishedClaims(md: string): string[] {
     .flatMap((line) => (UNFINISHED.some((re) => re.test(line)) ? [line.trim()] : []));
 }
 
-const files = readmes();
+const files = markdownFiles();
 const rel = (f: string) => path.relative(ROOT, f);
 
 describe("documentation checks", () => {
@@ -106,6 +108,11 @@ describe("documentation checks", () => {
       "measured, not applied yet)",
     ]);
     expect(unfinishedClaims("Entra rejects what is not RS256; no token yet exists")).toEqual([]);
+    expect(
+      unfinishedClaims(
+        "X.509 federation is planned.\n- Planned: AWS\nAWS (planned)\nnothing is planned; the planned resources",
+      ),
+    ).toEqual(["X.509 federation is planned.", "- Planned: AWS", "AWS (planned)"]);
     const readme = path.join(ROOT, "README.md");
     expect(linkProblem(readme, "CONTRIBUTING.md")).toBeUndefined();
     expect(linkProblem(readme, "#quick-start")).toBeUndefined();
@@ -118,10 +125,11 @@ describe("documentation checks", () => {
     ]).toEqual(["a-bc-d", "builds-only-when-x", "dup", "dup-1"]);
   });
 
-  it("covers every README of the repository", () => {
+  it("covers every Markdown file of the repository", () => {
     expect(files.map(rel)).toEqual(
       expect.arrayContaining([
         "README.md",
+        "CONTRIBUTING.md",
         "bench/README.md",
         "policy/README.md",
         "components/nodes/README.md",

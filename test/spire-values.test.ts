@@ -2,10 +2,6 @@
  * Every values key this package sets must exist in the pinned spire chart (Helm ignores unknown
  * keys silently), with the chart's type; every object emitted must satisfy its CRD's schema.
  */
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import Ajv from "ajv";
-import { parse } from "yaml";
 import { ClusterIssuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer";
 import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer";
 import { describe, expect, it } from "vitest";
@@ -19,15 +15,8 @@ import {
 } from "../components/spire";
 import { spireValuesArgs } from "../components/stack";
 import { loadStackConfig } from "../tools/stack-config";
-import {
-  all,
-  chartDefaults,
-  chartValueKeys,
-  find,
-  ROOT,
-  runStackFile,
-  SPIRE_CONTRACTS,
-} from "./helpers";
+import { all, chartDefaults, chartValueKeys, find, ROOT, runStackFile } from "./helpers";
+import { crdValidator } from "./crd";
 
 function modelOf(stack: string): StackModel {
   const { config, secretKeys } = loadStackConfig(ROOT, stack);
@@ -228,32 +217,8 @@ describe("spire chart values", () => {
   });
 });
 
-/** Compiles a CRD's openAPIV3Schema, rejecting unknown fields (the API server would prune them). */
-function crdValidator(file: string) {
-  const crd = parse(readFileSync(path.join(SPIRE_CONTRACTS, file), "utf8"));
-  const strict = (s: any): any => {
-    if (Array.isArray(s)) return s.map(strict);
-    if (s && typeof s === "object") {
-      const out: any = {};
-      for (const [k, v] of Object.entries(s)) {
-        if (!k.startsWith("x-kubernetes-")) out[k] = strict(v);
-      }
-      if (out.type === "object" && out.properties && out.additionalProperties === undefined) {
-        out.additionalProperties = false;
-      }
-      return out;
-    }
-    return s;
-  };
-  const schema = strict(
-    crd.spec.versions.find((v: any) => v.name === "v1alpha1").schema.openAPIV3Schema,
-  );
-  schema.properties.metadata = { type: "object" };
-  return new Ajv({ strict: false, allErrors: true }).compile(schema);
-}
-
 describe("emitted objects against their schemas", () => {
-  const validate = crdValidator("spire-crds-0.6.0-clusterspiffeids.yaml");
+  const validate = crdValidator("spire/spire-crds-0.6.0-clusterspiffeids.yaml", "v1alpha1");
 
   it("every ClusterSPIFFEID of both stacks satisfies the CRD", async () => {
     for (const stack of ["dev", "prod"]) {
@@ -270,7 +235,10 @@ describe("emitted objects against their schemas", () => {
   });
 
   it("every ClusterStaticEntry of the edge stack (node workloads) satisfies the CRD", async () => {
-    const validateEntry = crdValidator("spire-crds-0.6.0-clusterstaticentries.yaml");
+    const validateEntry = crdValidator(
+      "spire/spire-crds-0.6.0-clusterstaticentries.yaml",
+      "v1alpha1",
+    );
     const entries = all(await runStackFile("edge"), ENTRY);
     expect(entries.length).toBe(3);
     for (const r of entries) {

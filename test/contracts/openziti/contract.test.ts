@@ -11,7 +11,12 @@ import {
   spiffeCaBody,
 } from "../../../components/federation/openziti/component";
 import { makeCertificate } from "../../fixtures";
-import { SIGNER_BODY, ZitiTestController, parseFilter, type ZitiReply } from "../../ziti-server";
+import {
+  SIGNER_BODY,
+  ZitiTestController,
+  parseFilter,
+  type ZitiReply,
+} from "../../openziti/server";
 import {
   ZITI_OPERATIONS,
   ZITI_SPEC,

@@ -6,23 +6,23 @@
  * 2xx, echoed credentials.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { HttpError } from "../components/http/client";
+import { HttpError } from "../../components/http/client";
 import {
   authenticate,
   getEntity,
   ZitiApiError,
   type ZitiConnection,
   type ZitiSession,
-} from "../components/federation/openziti/api";
-import { zitiProvider, type ZitiState } from "../components/federation/openziti/provider";
-import { makeLoopbackServerCredentials } from "./fixtures";
+} from "../../components/federation/openziti/api";
+import { zitiProvider, type ZitiState } from "../../components/federation/openziti/provider";
+import { makeLoopbackServerCredentials } from "../fixtures";
 import {
   startFaultServer,
   type Fault,
   type FaultServer,
   type RecordedRequest,
-} from "./support/fault-server";
-import { ZitiTestController } from "./ziti-server";
+} from "../support/fault-server";
+import { ZitiTestController } from "./server";
 
 const p = zitiProvider as Required<typeof zitiProvider>;
 const PASSWORD = "s3cret-admin-pw";

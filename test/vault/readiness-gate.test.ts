@@ -10,19 +10,19 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { makeCertificate } from "./fixtures";
-import { computedOutputs, find, runStackFile } from "./helpers";
-import { startFaultServer, type FaultServer, type Fault } from "./support/fault-server";
+import { makeCertificate } from "../fixtures";
+import { computedOutputs, find, runStackFile } from "../helpers";
+import { startFaultServer, type FaultServer, type Fault } from "../support/fault-server";
 
 const load = createRequire(__filename);
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 /** The compiled modules (what Pulumi runs); their functions' source makes the script. */
 const gate = load(
   path.join(ROOT, "bin/components/federation/vault/gate.js"),
-) as typeof import("../components/federation/vault/gate");
+) as typeof import("../../components/federation/vault/gate");
 const client = load(
   path.join(ROOT, "bin/components/http/client.js"),
-) as typeof import("../components/http/client");
+) as typeof import("../../components/http/client");
 
 const WELL_KNOWN = "/.well-known/openid-configuration";
 

@@ -16,8 +16,8 @@ import {
   type HttpErrorKind,
   type HttpRequest,
   type HttpResponse,
-} from "../components/http/client";
-import { startFaultServer, type FaultServer, type RecordedRequest } from "./support/fault-server";
+} from "../../components/http/client";
+import { startFaultServer, type FaultServer, type RecordedRequest } from "../support/fault-server";
 
 /** The HttpError a call throws (fails the test if it resolves or throws anything else). */
 async function failure(req: HttpRequest): Promise<HttpError> {

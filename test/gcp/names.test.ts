@@ -7,13 +7,13 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { parseStackConfig } from "../components/config";
-import { gcpArgsProblems, iamMemberNames } from "../components/federation/gcp/component";
-import type { ProgramRun } from "../tools/harness";
-import { loadStackConfig } from "../tools/stack-config";
-import { prepareProgram, runProgram } from "./compiled";
-import { baseConfig } from "./fixtures";
-import { all, configProblems, ROOT, toConfigMap } from "./helpers";
+import { parseStackConfig } from "../../components/config";
+import { gcpArgsProblems, iamMemberNames } from "../../components/federation/gcp/component";
+import type { ProgramRun } from "../../tools/harness";
+import { loadStackConfig } from "../../tools/stack-config";
+import { prepareProgram, runProgram } from "../compiled";
+import { baseConfig } from "../fixtures";
+import { all, configProblems, ROOT, toConfigMap } from "../helpers";
 
 const MEMBER = "gcp:projects/iAMMember:IAMMember";
 // The SDK instance the compiled program registers through (the harness's monitor is its own).

@@ -36,7 +36,7 @@ import {
   ZITI_SPEC,
   type ZitiFieldProblem,
   type ZitiOperation,
-} from "./contracts/openziti/contract";
+} from "../contracts/openziti/contract";
 
 /** A request as the server saw it (the fault server's RecordedRequest). */
 export interface ZitiRequest {

@@ -7,11 +7,11 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { corePolicies } from "../components/core-policies";
-import type { AnyRelyingParty } from "../components/federation/contract";
-import { relyingParties } from "../components/federation/registry";
-import { policies } from "../components/policies";
-import { ROOT } from "./helpers";
+import { corePolicies } from "../../components/core-policies";
+import type { AnyRelyingParty } from "../../components/federation/contract";
+import { relyingParties } from "../../components/federation/registry";
+import { policies } from "../../components/policies";
+import { ROOT } from "../helpers";
 
 const parties: readonly AnyRelyingParty[] = relyingParties;
 /** Policy-name prefixes that predate the one-word rule (`azure` was `entra` first). */

@@ -1,14 +1,14 @@
 /** OpenZiti in the stack under mocks: resources, ordering, outputs, secrets, config errors. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig } from "../components/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import {
   OpenZitiFederation,
   SPIFFE_EXTERNAL_ID_CLAIM,
   openZitiArgsProblems,
   zitiIdentityFile,
-} from "../components/federation/openziti/component";
-import type { ProgramRun } from "../tools/harness";
-import { baseConfig, makeCertificate, pkcs8Pem } from "./fixtures";
+} from "../../components/federation/openziti/component";
+import type { ProgramRun } from "../../tools/harness";
+import { baseConfig, makeCertificate, pkcs8Pem } from "../fixtures";
 import {
   all,
   computedOutputs,
@@ -16,7 +16,7 @@ import {
   runRaw,
   runStackFile,
   transitiveDependencies,
-} from "./helpers";
+} from "../helpers";
 
 const CA = "pulumi-nodejs:dynamic/openziti:Ca";
 const VERIFY = "pulumi-nodejs:dynamic/openziti:CaVerification";

@@ -10,20 +10,20 @@ import {
   verifyCa,
   ZitiApiError,
   type ZitiConnection,
-} from "../components/federation/openziti/api";
+} from "../../components/federation/openziti/api";
 import {
   bodyProblems,
   externalIdClaimProblems,
   zitiProvider,
   type ZitiState,
-} from "../components/federation/openziti/provider";
+} from "../../components/federation/openziti/provider";
 import {
   SPIFFE_EXTERNAL_ID_CLAIM,
   spiffeAuthPolicyBody,
   spiffeCaBody,
-} from "../components/federation/openziti/component";
-import { makeCertificate, makeLoopbackServerCredentials } from "./fixtures";
-import { SIGNER_BODY, ZitiTestController } from "./ziti-server";
+} from "../../components/federation/openziti/component";
+import { makeCertificate, makeLoopbackServerCredentials } from "../fixtures";
+import { SIGNER_BODY, ZitiTestController } from "./server";
 
 const p = zitiProvider as Required<typeof zitiProvider>;
 let ctl: ZitiTestController;
@@ -462,7 +462,16 @@ describe("the provider as Pulumi ships it", () => {
     // The compiled module, loaded by Node's own require as Pulumi's runtime loads the program.
     const req = createRequire(__filename);
     const compiled = req(
-      path.join(__dirname, "..", "bin", "components", "federation", "openziti", "provider.js"),
+      path.join(
+        __dirname,
+        "..",
+        "..",
+        "bin",
+        "components",
+        "federation",
+        "openziti",
+        "provider.js",
+      ),
     ) as { zitiProvider: typeof zitiProvider };
     const pulumiCjs = req("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const serialized = await pulumiCjs.runtime.serializeFunction(() => compiled.zitiProvider, {
