@@ -24,6 +24,7 @@ import { stackCheck } from "./stack";
 import type { Check, CheckResult, StackOutputs, VerifyContext } from "./types";
 import { vaultCheck } from "./vault";
 import { azureCheck } from "./azure";
+import { gcpCheck } from "./gcp";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -32,6 +33,7 @@ export const CHECKS: readonly Check[] = [
   rotationCheck,
   vaultCheck,
   azureCheck,
+  gcpCheck,
 ];
 
 /** The command's usage line. */
