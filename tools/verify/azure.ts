@@ -16,9 +16,8 @@ import { ENTRA_MAX_CREDENTIALS_PER_IDENTITY } from "../../components/federation/
 import type { AzureBlock } from "../../components/federation/azure/schema";
 import { AZURE_JWT_SVID_FILE } from "../../components/federation/azure/workload-files";
 import { deployedIssuer } from "./discovery";
-import { jwtClaims, mismatchResult } from "./fields";
+import { exchangeSubject, mismatchResult } from "./fields";
 import { getJson, isRecord, shown } from "./http";
-import { readTokens } from "./rotation";
 import { azureHttpClient, optionalSdk } from "./sdk-transport";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
@@ -229,45 +228,23 @@ export function entraCause(
 
 /** The real exchange with the workload's JWT-SVID. */
 async function exchange(ctx: VerifyContext, block: AzureBlock): Promise<CheckResult[]> {
-  const token = readTokens(ctx).get(AZURE_JWT_SVID_FILE);
-  if (token === undefined) return [];
-  const claims = jwtClaims(token);
-  const w = ctx.model.workloads.find((x) => x.azure && x.spiffeId === claims.sub);
-  const r = { ...base, name: "token exchange" };
-  if (w === undefined) {
-    return [
-      {
-        ...r,
-        status: "FAIL",
-        reason: `the token's sub ${shown(claims.sub)} is no workload with an Azure grant`,
-        fix: "point --svid-dir at the files of a workload with an Azure grant",
-      },
-    ];
-  }
-  const federation = isRecord(ctx.outputs.federation) ? ctx.outputs.federation : {};
-  const entry = federation[w.name];
-  const login = isRecord(entry) && isRecord(entry.azure) ? entry.azure : {};
+  const subject = await exchangeSubject<AzureIdentity>(ctx, {
+    party: "azure",
+    name: "token exchange",
+    file: AZURE_JWT_SVID_FILE,
+    sdk: "@azure/identity",
+  });
+  if (Array.isArray(subject)) return subject;
+  const { token, claims, workload: w, login, lib: sdk } = subject;
+  const r = { ...base, name: "token exchange", workload: w.name };
   const { clientId, tenantId } = login;
   if (typeof clientId !== "string" || typeof tenantId !== "string") {
     return [
       {
         ...r,
-        workload: w.name,
         status: "FAIL",
         reason: "the outputs lack federation.<workload>.azure clientId and tenantId",
         fix: "pass the outputs of the deployed stack",
-      },
-    ];
-  }
-  const sdk = await optionalSdk<AzureIdentity>("@azure/identity");
-  if (sdk === undefined) {
-    return [
-      {
-        ...r,
-        workload: w.name,
-        status: "SKIP",
-        reason: "@azure/identity is not installed",
-        fix: "npm install @azure/identity (the SDK the workload uses)",
       },
     ];
   }

@@ -20,9 +20,8 @@ import type { GcpPoolSettings } from "../../components/federation/gcp/rules";
 import { GCP_JWT_SVID_FILE } from "../../components/federation/paths";
 import * as path from "node:path";
 import { deployedIssuer } from "./discovery";
-import { jwtClaims, mismatchResult } from "./fields";
+import { exchangeSubject, mismatchResult } from "./fields";
 import { getJson, isRecord, shown } from "./http";
-import { readTokens } from "./rotation";
 import { hardenedFetch, optionalSdk } from "./sdk-transport";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
@@ -185,44 +184,24 @@ export function stsCause(
 
 /** The real STS exchange with the workload's JWT-SVID. */
 async function exchange(ctx: VerifyContext): Promise<CheckResult[]> {
-  const token = readTokens(ctx).get(GCP_JWT_SVID_FILE);
-  if (token === undefined || ctx.svidDir === undefined) return [];
-  const claims = jwtClaims(token);
-  const w = ctx.model.workloads.find((x) => x.gcp && x.spiffeId === claims.sub);
-  const r = { ...base, name: "sts exchange" };
-  if (w === undefined) {
-    return [
-      {
-        ...r,
-        status: "FAIL",
-        reason: `the token's sub ${shown(claims.sub)} is no workload with a Google Cloud grant`,
-        fix: "point --svid-dir at the files of a workload with a gcp grant",
-      },
-    ];
-  }
-  const fed = isRecord(ctx.outputs.federation) ? ctx.outputs.federation[w.name] : undefined;
-  const login = isRecord(fed) && isRecord(fed.gcp) ? fed.gcp : {};
+  const subject = await exchangeSubject<GoogleAuthLib>(ctx, {
+    party: "gcp",
+    name: "sts exchange",
+    file: GCP_JWT_SVID_FILE,
+    sdk: "google-auth-library",
+  });
+  if (Array.isArray(subject) || ctx.svidDir === undefined)
+    return Array.isArray(subject) ? subject : [];
+  const { claims, workload: w, login, lib } = subject;
+  const r = { ...base, name: "sts exchange", workload: w.name };
   const configs = isRecord(login.credentialConfigs) ? login.credentialConfigs : {};
   if (typeof configs.oidc !== "string") {
     return [
       {
         ...r,
-        workload: w.name,
         status: "FAIL",
-        reason: "the outputs lack federation.<workload>.gcp.credentialConfigs.oidc",
+        reason: `the outputs lack federation.${w.name}.gcp.credentialConfigs.oidc`,
         fix: "pass the outputs of the deployed stack (with --show-secrets)",
-      },
-    ];
-  }
-  const lib = await optionalSdk<GoogleAuthLib>("google-auth-library");
-  if (lib === undefined) {
-    return [
-      {
-        ...r,
-        workload: w.name,
-        status: "SKIP",
-        reason: "google-auth-library is not installed",
-        fix: "npm install google-auth-library (the SDK the workload uses)",
       },
     ];
   }

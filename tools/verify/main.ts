@@ -25,6 +25,7 @@ import type { Check, CheckResult, StackOutputs, VerifyContext } from "./types";
 import { vaultCheck } from "./vault";
 import { azureCheck } from "./azure";
 import { gcpCheck } from "./gcp";
+import { openzitiCheck } from "./openziti";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -34,6 +35,7 @@ export const CHECKS: readonly Check[] = [
   vaultCheck,
   azureCheck,
   gcpCheck,
+  openzitiCheck,
 ];
 
 /** The command's usage line. */
