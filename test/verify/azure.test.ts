@@ -209,14 +209,14 @@ describe("verify azure: the client-credentials exchange by @azure/identity", () 
       "FAIL azure: token exchange: Entra refused the assertion (AADSTS70021)",
     );
     expect(r.stdout).toContain(
-      `fix: no federated credential matches the token (issuer: token "${issuer.url}" / credential "${issuer.url}"; subject: token "${PAYMENTS_ID}" / credential "${PAYMENTS_ID}"; audience: token ["${ENTRA_AUDIENCE}"] / credential "${ENTRA_AUDIENCE}")`,
+      `fix: the token matches the plan (issuer: token "${issuer.url}" / plan "${issuer.url}"; subject: token "${PAYMENTS_ID}" / plan "${PAYMENTS_ID}"; audience: token ["${ENTRA_AUDIENCE}"] / plan "${ENTRA_AUDIENCE}"), so the credential in Entra does not: see the credential fields above, pulumi up restores them`,
     );
   });
 
   it("maps AADSTS70021 for a token with the wrong audience, marking the field that differs", async () => {
     const r = await run(["--svid-dir", svidDir(svid({ aud: ["vault"] }))]);
     expect(r.stdout).toContain(
-      `audience: token ["vault"] / credential "${ENTRA_AUDIENCE}" (differs)`,
+      `audience: token ["vault"] / plan "${ENTRA_AUDIENCE}" (differs)): the workload's token differs from the plan where marked`,
     );
   });
 

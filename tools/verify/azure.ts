@@ -188,19 +188,23 @@ function azureGrants(ctx: VerifyContext) {
   return ctx.model.workloads.flatMap((w) => (w.azure ? [{ workload: w, grant: w.azure }] : []));
 }
 
-/** The three values Entra matches, token against plan, side by side. */
+/** The three values Entra matches, token against plan, side by side; and whether all agree. */
 function sideBySide(
   claims: Record<string, unknown>,
   plan: { issuer: string; subject: string; audience: string },
-): string {
+): { text: string; same: boolean } {
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  const row = (name: string, token: unknown, planned: string, same: boolean) =>
-    `${name}: token ${shown(token)} / credential ${shown(planned)}${same ? "" : " (differs)"}`;
-  return [
-    row("issuer", claims.iss, plan.issuer, claims.iss === plan.issuer),
-    row("subject", claims.sub, plan.subject, claims.sub === plan.subject),
-    row("audience", claims.aud, plan.audience, aud.includes(plan.audience)),
-  ].join("; ");
+  const rows = [
+    ["issuer", claims.iss, plan.issuer, claims.iss === plan.issuer],
+    ["subject", claims.sub, plan.subject, claims.sub === plan.subject],
+    ["audience", claims.aud, plan.audience, aud.includes(plan.audience)],
+  ] as const;
+  return {
+    text: rows
+      .map(([n, t, p, ok]) => `${n}: token ${shown(t)} / plan ${shown(p)}${ok ? "" : " (differs)"}`)
+      .join("; "),
+    same: rows.every((r) => r[3]),
+  };
 }
 
 /** Why Entra refused the assertion, from its AADSTS code. */
@@ -210,7 +214,10 @@ export function entraCause(
   plan: { issuer: string; subject: string; audience: string },
 ): string {
   if (/AADSTS70021\b/.test(message) || /AADSTS70021[0-9]/.test(message)) {
-    return `no federated credential matches the token (${sideBySide(claims, plan)}): compare the credential fields above, pulumi up restores them`;
+    const { text, same } = sideBySide(claims, plan);
+    return same
+      ? `the token matches the plan (${text}), so the credential in Entra does not: see the credential fields above, pulumi up restores them`
+      : `no federated credential matches the token (${text}): the workload's token differs from the plan where marked; check the helper's audience and the SPIFFE ID it runs as`;
   }
   if (/AADSTS700024\b/.test(message)) {
     const exp =
