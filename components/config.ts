@@ -222,6 +222,7 @@ export function parseStackConfig(
       grants,
       core: { trustDomain, caMode: ca?.mode, caKeyType: caKeyType.value ?? "rsa-2048", oidcTls },
       caKeyTypeValid: caKeyType.valid,
+      caTTL: ttls.caTTL,
       tlsKind: isRecord(oidcRaw.tls) ? Object.keys(oidcRaw.tls) : [],
       providerConfig,
       reportOther: (fullKey, message) => problems.lines.push(`${fullKey}: ${message}`),

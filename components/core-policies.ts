@@ -11,6 +11,7 @@ import type {
 } from "./policy-types";
 import { parseDuration } from "./duration";
 import type { AnyRelyingParty, Policy } from "./federation/contract";
+import { rotationLeadProblem } from "./federation/rotation";
 import type { CaKeyType } from "./model";
 import { nodesPolicies } from "./nodes/policies";
 import {
@@ -74,6 +75,57 @@ export function jwtAlgorithmPolicy(p: {
           if (alg === undefined || !need.list.includes(alg)) {
             const why = typeof reason === "function" ? reason(need.list) : reason;
             report(`SPIRE's caKeyType is ${caKeyType} but ${need.what} exist: ${why}`, r.urn);
+          }
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The rotation rule on the plan: while a party's JWT-verifying resources are planned (its
+ * `jwks.planned`), the spire release's `caTTL` gives SPIRE's next key a lead at least as long as
+ * the party's JWKS cache (`jwks.caching`); the same fact as the config rule (rotation-lead.ts).
+ * `cacheMinutes` supplies, by config key, the cache of a party that publishes none (as measured).
+ */
+export function rotationLeadPolicy(parties: readonly AnyRelyingParty[]): StackValidationPolicy {
+  return {
+    name: "spire-rotation-lead",
+    description:
+      "SPIRE publishes its next JWT key caTTL/3 before signing with it: at least as long as each JWT-verifying relying party caches the JWKS.",
+    severity: "high",
+    enforcementLevel: "mandatory",
+    configSchema: {
+      properties: {
+        cacheMinutes: { type: "object", additionalProperties: { type: "number" }, default: {} },
+      },
+    },
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+      const { cacheMinutes } = args.getConfig<{ cacheMinutes: Record<string, number> }>();
+      for (const release of args.resources) {
+        if (!isSpireRelease(release.type, release.props)) continue;
+        const { caTTL } = spireChartSettings(release.props);
+        const seconds = parseDuration(caTTL);
+        if (seconds === undefined) continue;
+        for (const p of parties) {
+          const jwks = p.jwks;
+          const verifier = jwks && args.resources.find((r) => jwks.planned(r.type, r.props));
+          if (jwks === undefined || verifier === undefined) continue;
+          const measured = cacheMinutes[p.key];
+          const caching =
+            measured !== undefined && jwks.caching.maxAgeSeconds === undefined
+              ? {
+                  ...jwks.caching,
+                  maxAgeSeconds: measured * 60,
+                  source: `cacheMinutes.${p.key} in the policy config`,
+                }
+              : jwks.caching;
+          const problem = rotationLeadProblem(seconds, caching, p.product);
+          if (problem !== undefined) {
+            report(
+              `SPIRE's caTTL is ${caTTL} while ${p.product} verifies JWT-SVIDs (${verifier.name}): ${problem} (${caching.source})`,
+              release.urn,
+            );
           }
         }
       }
@@ -222,6 +274,7 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
           report(`SPIRE caKeyType ${caKeyType} is not a known strong key type`);
       },
     }),
+    rotationLeadPolicy(parties),
     waitsOnSpirePolicy({
       name: "clusterspiffeid-waits-on-spire",
       description:

@@ -55,6 +55,7 @@ export function spireChartSettings(props: Props) {
     databaseType: str(sql.databaseType) ?? "sqlite3",
     recommendations: obj(global.recommendations).enabled === true,
     caKeyType: str(server.caKeyType) ?? "rsa-2048",
+    caTTL: str(server.caTTL) ?? "24h",
     // The chart defaults to SPIRE's own TLS unless cert-manager, an external secret or an
     // ingress TLS secret provides a certificate.
     oidcOnSpireTls:

@@ -13,6 +13,7 @@ import type { z } from "zod";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "../model";
 import type { Policy } from "../policy-types";
 import type { WorkloadPaths } from "./paths";
+import type { JwksCaching } from "./rotation";
 
 /**
  * A CrossGuard rule (resource or stack): `@pulumi/policy`'s types where `spire-federation/policies`
@@ -166,6 +167,16 @@ export interface WorkloadFilesContext<B, G, L> {
   paths: WorkloadPaths;
 }
 
+/** A relying party's JWKS cache and when it verifies JWT-SVIDs (see `rotation.ts`). */
+export interface JwksVerifier<BIn, GIn> {
+  /** How it keeps the issuer's JWKS, with the source of the fact. */
+  caching: JwksCaching;
+  /** Whether it verifies JWT-SVIDs in this stack's config. */
+  verifies(block: BIn, grants: readonly GrantEntry<GIn>[]): boolean;
+  /** Whether a planned resource makes it verify JWT-SVIDs (for the policy pack). */
+  planned(type: string, props: Readonly<Record<string, unknown>>): boolean;
+}
+
 /**
  * One relying party. `BIn`/`GIn` are what its schemas parse, `B`/`G` the model with defaults,
  * `L` the per-workload login output.
@@ -185,6 +196,11 @@ export interface RelyingParty<K extends string, BIn, B, GIn, G, L> {
   publicIssuer?(block: BIn): PublicIssuerNeed | undefined;
   /** Verifies JWT-SVIDs with these algorithms (checked once by the core against caKeyType). */
   jwtAlgorithms?(block: BIn, grants: readonly GrantEntry<GIn>[]): JwtAlgorithmNeed | undefined;
+  /**
+   * How it keeps the issuer's JWKS (its `<RP>_JWKS_CACHING` in rules.ts) and when it verifies
+   * JWT-SVIDs: the core's rotation rule (config and policy) compares SPIRE's key lead with it.
+   */
+  jwks?: JwksVerifier<BIn, GIn>;
   /** The block with defaults applied. */
   model(block: BIn, ctx: { providerConfig: Readonly<Record<string, string | undefined>> }): B;
   /** One workload's grant with defaults applied. */

@@ -1,6 +1,8 @@
 /** Field-by-field comparison and token reading shared by the relying parties' live checks. */
-import { shown } from "./http";
-import type { CheckResult } from "./types";
+import { isRecord, shown } from "./http";
+import { readTokens } from "./rotation";
+import { optionalSdk } from "./sdk-transport";
+import type { CheckResult, VerifyContext } from "./types";
 
 /** PASS when `actual` equals `expected` (as JSON), else FAIL naming field, both values and fix. */
 export function mismatchResult(
@@ -35,4 +37,71 @@ export function jwtClaims(token: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** What a token exchange starts from: the workload's SVID, its deployed login, the SDK. */
+export interface ExchangeSubject<T> {
+  /** The JWT-SVID from `--svid-dir`. */
+  token: string;
+  /** Its claims (unverified). */
+  claims: Record<string, unknown>;
+  /** The workload whose SPIFFE ID is the token's `sub`. */
+  workload: { name: string; spiffeId: string };
+  /** Its login in the outputs (`federation.<workload>.<party>`). */
+  login: Record<string, unknown>;
+  /** The relying party's SDK. */
+  lib: T;
+}
+
+/**
+ * The subject of `party`'s token exchange, or the verdicts that stop it: no SVID file (nothing),
+ * a `sub` that is no workload with this party's grant, no login in the outputs, the SDK missing.
+ */
+export async function exchangeSubject<T>(
+  ctx: VerifyContext,
+  o: { party: string; name: string; file: string; sdk: string },
+): Promise<ExchangeSubject<T> | CheckResult[]> {
+  const token = readTokens(ctx).get(o.file);
+  if (token === undefined) return [];
+  const claims = jwtClaims(token);
+  const r = { check: o.party, party: o.party, name: o.name };
+  const w = ctx.model.workloads.find(
+    (x) => (x as unknown as Record<string, unknown>)[o.party] && x.spiffeId === claims.sub,
+  );
+  if (w === undefined) {
+    return [
+      {
+        ...r,
+        status: "FAIL",
+        reason: `the token's sub ${shown(claims.sub)} is no workload with a ${o.party} grant`,
+        fix: `point --svid-dir at the files of a workload with a ${o.party} grant`,
+      },
+    ];
+  }
+  const fed = isRecord(ctx.outputs.federation) ? ctx.outputs.federation[w.name] : undefined;
+  const login = isRecord(fed) ? fed[o.party] : undefined;
+  if (!isRecord(login)) {
+    return [
+      {
+        ...r,
+        workload: w.name,
+        status: "FAIL",
+        reason: `the outputs lack federation.${w.name}.${o.party}`,
+        fix: "pass the outputs of the deployed stack (pulumi stack output --json --show-secrets)",
+      },
+    ];
+  }
+  const lib = await optionalSdk<T>(o.sdk);
+  if (lib === undefined) {
+    return [
+      {
+        ...r,
+        workload: w.name,
+        status: "SKIP",
+        reason: `${o.sdk} is not installed`,
+        fix: `npm install ${o.sdk} (the SDK the workload uses)`,
+      },
+    ];
+  }
+  return { token, claims, workload: w, login, lib };
 }

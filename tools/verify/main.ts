@@ -23,9 +23,20 @@ import { rotationCheck } from "./rotation";
 import { stackCheck } from "./stack";
 import type { Check, CheckResult, StackOutputs, VerifyContext } from "./types";
 import { vaultCheck } from "./vault";
+import { azureCheck } from "./azure";
+import { gcpCheck } from "./gcp";
+import { openzitiCheck } from "./openziti";
 
 /** Every check, in the order they run. */
-export const CHECKS: readonly Check[] = [stackCheck, discoveryCheck, rotationCheck, vaultCheck];
+export const CHECKS: readonly Check[] = [
+  stackCheck,
+  discoveryCheck,
+  rotationCheck,
+  vaultCheck,
+  azureCheck,
+  gcpCheck,
+  openzitiCheck,
+];
 
 /** The command's usage line. */
 export const USAGE =

@@ -2,14 +2,16 @@
  * The relying parties composed with the core: each party's own cross-field rules (its `check`),
  * then the needs the core checks once for all of them — a publicly trusted discovery endpoint
  * (not SPIRE's own certificate, not a staging ACME server) and a JWT signing algorithm the party
- * verifies. A party whose block is invalid still runs its `check` (with `block` undefined); the
- * needs, which read the block, skip it.
+ * verifies, and a signing-key lead its JWKS cache can follow (rotation-lead.ts). A party whose
+ * block is invalid still runs its `check` (with `block` undefined); the needs, which read the
+ * block, skip it.
  */
 import { acmeStagingHost } from "../../config-fields";
 import { JWT_ALGORITHM } from "../../core-policies";
 import type { AnyRelyingParty, CheckContext, GrantEntry } from "../../federation/contract";
 import type { CaKeyType } from "../../model";
 import type { Report } from "../problems";
+import { checkRotationLead } from "./rotation-lead";
 
 /** What the composition rules read. */
 export interface CompositionInput {
@@ -23,6 +25,8 @@ export interface CompositionInput {
   grants: ReadonlyMap<string, GrantEntry<unknown>[]>;
   /** The core fields the parties read. */
   core: CheckContext<unknown, unknown>["core"];
+  /** `spire.caTTL` (its default when unset), or undefined when invalid: for the rotation rule. */
+  caTTL?: string;
   /** Whether `spire.caKeyType` is valid (or unset): the JWT algorithm rule skips otherwise. */
   caKeyTypeValid: boolean;
   /** The keys under `oidc.tls` as written (whatever their values). */
@@ -73,6 +77,7 @@ export function checkComposition(input: CompositionInput, report: Report): void 
       );
     }
   }
+  checkRotationLead(input, report);
 }
 
 /** The message for a relying party that needs a publicly trusted discovery endpoint. */

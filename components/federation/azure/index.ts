@@ -4,6 +4,7 @@ import { EntraFederation, type EntraLogin } from "./component";
 import { defineRelyingParty } from "../contract";
 import type { CoreWorkload } from "../../model";
 import { AZURE_TYPES, azurePolicies } from "./policies";
+import { ENTRA_JWKS_CACHING } from "./rules";
 import {
   azureBlockSchema,
   azureGrant,
@@ -61,6 +62,11 @@ export const azure = defineRelyingParty({
           reason: "Entra ID accepts RS256 tokens only",
           when: "while workloads have Azure grants",
         },
+  jwks: {
+    caching: ENTRA_JWKS_CACHING,
+    verifies: (_block, grants) => grants.length > 0,
+    planned: (type) => type === AZURE_TYPES.fic,
+  },
   model: azureModel,
   grant: azureGrant,
   build: (name, { core, block, grants }, opts) => {

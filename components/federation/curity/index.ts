@@ -3,7 +3,7 @@ import { defineRelyingParty } from "../contract";
 import { CurityFederation, type CurityLogin } from "./component";
 import { CURITY_TYPES, curityPolicies, jwtVerifier } from "./policies";
 import { JWT_ALGORITHM } from "../../core-policies";
-import { usesJwt } from "./rules";
+import { CURITY_JWKS_CACHING, usesJwt } from "./rules";
 import {
   checkCurity,
   curityBlockSchema,
@@ -46,6 +46,11 @@ export const curity = defineRelyingParty({
           when: "while workloads send Curity JWT-SVIDs",
         }
       : undefined,
+  jwks: {
+    caching: CURITY_JWKS_CACHING,
+    verifies: (_b, grants) => grants.some((g) => usesJwt(g.grant.auth ?? "jwt")),
+    planned: (type, props) => type === CURITY_TYPES.client && props.assertion !== undefined,
+  },
   model: curityModel,
   grant: curityGrant,
   build: (name, { core, block, grants, trust }, opts) => {

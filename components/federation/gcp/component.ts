@@ -49,6 +49,22 @@ export function providerAudience(
   return `//iam.googleapis.com/projects/${projectNumber}/locations/global/workloadIdentityPools/${poolId}/providers/${providerId}`;
 }
 
+/** An OIDC provider's attribute mapping and condition for a trust domain (JWT-SVIDs' `sub`). */
+export function oidcProviderAttributes(trustDomain: string) {
+  return {
+    attributeMapping: { "google.subject": "assertion.sub" },
+    attributeCondition: `assertion.sub.startsWith("spiffe://${trustDomain}/")`,
+  };
+}
+
+/** An X.509 provider's attribute mapping and condition (SPIRE leaves carry the ID as URI SAN). */
+export function x509ProviderAttributes(trustDomain: string) {
+  return {
+    attributeMapping: { "google.subject": "assertion.san.uri" },
+    attributeCondition: `assertion.san.uri.startsWith("spiffe://${trustDomain}/")`,
+  };
+}
+
 /** The IAM principal of one SPIFFE ID in the pool. */
 export function poolPrincipal(projectNumber: string, poolId: string, spiffeId: string): string {
   return `principal://iam.googleapis.com/projects/${projectNumber}/locations/global/workloadIdentityPools/${poolId}/subject/${spiffeId}`;
@@ -268,8 +284,7 @@ export class GcpFederation extends pulumi.ComponentResource {
           workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
           workloadIdentityPoolProviderId: args.oidcProviderId,
           displayName: "SPIRE JWT-SVIDs",
-          attributeMapping: { "google.subject": "assertion.sub" },
-          attributeCondition: `assertion.sub.startsWith("spiffe://${td}/")`,
+          ...oidcProviderAttributes(td),
           oidc: { issuerUri: args.issuerUrl, allowedAudiences: [audiences.oidc] },
         },
         { parent: this },
@@ -284,8 +299,7 @@ export class GcpFederation extends pulumi.ComponentResource {
           workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
           workloadIdentityPoolProviderId: args.x509ProviderId,
           displayName: "SPIRE X509-SVIDs",
-          attributeMapping: { "google.subject": "assertion.san.uri" },
-          attributeCondition: `assertion.san.uri.startsWith("spiffe://${td}/")`,
+          ...x509ProviderAttributes(td),
           x509: { trustStore: { trustAnchors: [{ pemCertificate: args.rootCaPem }] } },
         },
         { parent: this },

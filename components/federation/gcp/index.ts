@@ -2,6 +2,7 @@
 import { defineRelyingParty } from "../contract";
 import { GcpFederation } from "./component";
 import { GCP_TYPES, gcpPolicies } from "./policies";
+import { GCP_JWKS_CACHING } from "./rules";
 import { checkGcp, gcpBlockSchema, gcpGrant, gcpGrantSchema, gcpModel } from "./schema";
 import { gcpWorkloadFiles } from "./workload-files";
 
@@ -34,6 +35,11 @@ export const gcp = defineRelyingParty({
           when: "while gcp.oidc is on",
         }
       : undefined,
+  jwks: {
+    caching: GCP_JWKS_CACHING,
+    verifies: (b) => b.oidc ?? true,
+    planned: (type, props) => type === GCP_TYPES.provider && props.oidc !== undefined,
+  },
   model: gcpModel,
   grant: gcpGrant,
   build: (name, { core, block, grants, trust }, opts) => {

@@ -2,6 +2,7 @@
 import { defineRelyingParty } from "../contract";
 import { IstioFederation } from "./component";
 import { istioPolicies } from "./policies";
+import { ISTIO_JWKS_CACHING } from "./rules";
 import { checkIstio, istioBlockSchema, istioGrant, istioGrantSchema, istioModel } from "./schema";
 
 export * from "./component";
@@ -20,6 +21,9 @@ export const istio = defineRelyingParty({
   blockSchema: istioBlockSchema,
   grantSchema: istioGrantSchema,
   check: checkIstio,
+  // istiod would cache a RequestAuthentication's JWKS, but this package verifies no JWT-SVIDs
+  // through Istio.
+  jwks: { caching: ISTIO_JWKS_CACHING, verifies: () => false, planned: () => false },
   model: istioModel,
   grant: istioGrant,
   build: (name, { core, block, grants, trust }, opts) => {

@@ -1,7 +1,8 @@
 /** OpenZiti: the registry entry and the public API of this folder. */
 import { defineRelyingParty } from "../contract";
 import { OpenZitiFederation, type OpenZitiLogin } from "./component";
-import { openzitiPolicies } from "./policies";
+import { OPENZITI_TYPES, openzitiPolicies } from "./policies";
+import { OPENZITI_JWKS_CACHING } from "./rules";
 import {
   checkOpenZiti,
   openzitiBlockSchema,
@@ -33,6 +34,11 @@ export const openziti = defineRelyingParty({
           alternative: "or use the x509 path only",
         }
       : undefined,
+  jwks: {
+    caching: OPENZITI_JWKS_CACHING,
+    verifies: (b) => b.jwt === true,
+    planned: (type) => type === OPENZITI_TYPES.extJwtSigner,
+  },
   model: openzitiModel,
   grant: openzitiGrant,
   build: (name, { core, block: z, grants, trust }, opts) => {

@@ -5,6 +5,7 @@ import type { Policy } from "../contract";
 /** Type tokens of OpenZiti resources (the dynamic provider's). */
 export const OPENZITI_TYPES = {
   ca: "pulumi-nodejs:dynamic/openziti:Ca",
+  extJwtSigner: "pulumi-nodejs:dynamic/openziti:ExternalJwtSigner",
 } as const;
 
 /** The rules. */

@@ -1,7 +1,8 @@
 /** HashiCorp Vault JWT auth: the registry entry and the public API of this folder. */
 import { defineRelyingParty } from "../contract";
 import { VaultFederation } from "./component";
-import { vaultPolicies } from "./policies";
+import { VAULT_TYPES, vaultPolicies } from "./policies";
+import { VAULT_JWKS_CACHING } from "./rules";
 import { checkVault, vaultBlockSchema, vaultGrant, vaultGrantSchema, vaultModel } from "./schema";
 import { vaultWorkloadFiles } from "./workload-files";
 
@@ -19,6 +20,12 @@ export const vault = defineRelyingParty({
   blockSchema: vaultBlockSchema,
   grantSchema: vaultGrantSchema,
   check: checkVault,
+  // Every Vault block is a JWT auth backend.
+  jwks: {
+    caching: VAULT_JWKS_CACHING,
+    verifies: () => true,
+    planned: (type) => type === VAULT_TYPES.backend,
+  },
   model: vaultModel,
   grant: vaultGrant,
   build: (name, { core, block, grants, trust }, opts) => {
