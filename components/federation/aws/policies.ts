@@ -1,15 +1,14 @@
 /**
  * AWS's CrossGuard rules: role trust policies that admit exact SPIFFE IDs only (web identity and
- * Roles Anywhere), IAM's limits on roles, the Roles Anywhere trust anchor, and the JWT signing
- * algorithm STS accepts.
+ * Roles Anywhere), IAM's limits on roles, and the Roles Anywhere trust anchor. No rule on the JWT
+ * signing algorithm: STS accepts RS256/384/512 and ES256/384/512, every key type SPIRE has (the
+ * stack config still checks it through the registry entry's `jwtAlgorithms`).
  */
 import type { ReportViolation, StackValidationArgs } from "../../policy-types";
-import { jwtAlgorithmPolicy } from "../../core-policies";
 import { resourcePolicy, str } from "../../policy-kit";
 import type { Policy } from "../contract";
 import {
   AWS_DEFAULT_MANAGED_POLICIES_PER_ROLE,
-  AWS_STS_JWT_ALGORITHMS,
   maxSessionProblem,
   roleNameProblem,
   rootAnchorProblem,
@@ -31,12 +30,6 @@ export const AWS_TYPES = {
   trustAnchor: "aws:rolesanywhere/trustAnchor:TrustAnchor",
   profile: "aws:rolesanywhere/profile:Profile",
 } as const;
-
-/** True for a role whose trust policy lets web identities (an IAM OIDC provider) in. */
-function trustsWebIdentity(props: Record<string, unknown>): boolean {
-  const statements = trustStatements(props.assumeRolePolicy);
-  return typeof statements !== "string" && statements.some(isWebIdentityStatement);
-}
 
 /** The rules. */
 export const awsPolicies: Policy[] = [
@@ -158,14 +151,5 @@ export const awsPolicies: Policy[] = [
         );
       }
     },
-  }),
-  jwtAlgorithmPolicy({
-    name: "aws-jwt-algorithm",
-    description:
-      "When roles trust an IAM OIDC provider, SPIRE's CA key (which signs JWT-SVIDs) gives an algorithm AWS STS accepts (RS256/384/512, ES256/384/512).",
-    verifies: (r) => r.type === AWS_TYPES.role && trustsWebIdentity(r.props),
-    verifiers: "roles trusting the IAM OIDC provider",
-    algorithms: AWS_STS_JWT_ALGORITHMS,
-    reason: "AWS STS accepts RS256, RS384, RS512, ES256, ES384 and ES512 web identity tokens only",
   }),
 ];

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { audience, duration, ruled } from "../../config-fields";
 import { parseDuration } from "../../duration";
 import type { CheckContext } from "../contract";
-import { awsRoles, trustPolicy, type AwsAuth, type AwsGrant } from "./roles";
+import { awsRoles, trustPolicy, type AwsGrant } from "./roles";
 import {
   AWS_DEFAULT_MANAGED_POLICIES_PER_ROLE,
   AWS_MANAGED_POLICIES_HARD_LIMIT,
@@ -123,7 +123,7 @@ export function awsModel(b: AwsBlockInput): AwsBlock {
 export function awsGrant(g: AwsGrantInput, w: { name: string }, block: AwsBlock): AwsGrant {
   return {
     role: `${block.roleNamePrefix}${g.role ?? w.name}`,
-    auth: (g.auth ?? "jwt") as AwsAuth,
+    auth: g.auth ?? "jwt",
     managedPolicyArns: g.managedPolicyArns ?? [],
     inlinePolicies: g.inlinePolicies ?? {},
     maxSessionSeconds:

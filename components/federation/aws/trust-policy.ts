@@ -153,7 +153,7 @@ export function webIdentityProblems(s: Json): string[] {
   const problems: string[] = [];
   const federated = asList(record(s.Principal).Federated).filter((f) => typeof f === "string");
   const host = federated
-    .map((f) => /:oidc-provider\/(.+)$/.exec(f as string)?.[1])
+    .map((f) => /:oidc-provider\/(.+)$/.exec(f)?.[1])
     .find((h) => h !== undefined);
   for (const claim of ["sub", "aud"]) {
     const key = host === undefined ? `<issuer>:${claim}` : `${host}:${claim}`;
