@@ -31,50 +31,58 @@ export const AWS_TYPES = {
   profile: "aws:rolesanywhere/profile:Profile",
 } as const;
 
-/** The rules. */
-export const awsPolicies: Policy[] = [
-  resourcePolicy({
-    name: "aws-web-identity-trust",
-    description:
-      "Roles trusting an IAM OIDC provider admit exact SPIFFE IDs and the exact audience only: StringEquals on <issuer host>:sub and :aud, never StringLike, wildcards or a missing sub.",
+/** A mandatory rule on the role trust statements `applies` selects, one message per problem. */
+function trustRule(p: {
+  name: string;
+  description: string;
+  applies: (statement: Record<string, unknown>) => boolean;
+  problems: (statement: Record<string, unknown>) => string[];
+  consequence: (role: string) => string;
+  reportsUnparsable: boolean;
+}) {
+  return resourcePolicy({
+    name: p.name,
+    description: p.description,
     severity: "critical",
     enforcementLevel: "mandatory",
     types: [AWS_TYPES.role],
     check: (props, _args, report) => {
       const statements = trustStatements(props.assumeRolePolicy);
       if (typeof statements === "string") {
-        if (props.assumeRolePolicy !== undefined) report(`assumeRolePolicy ${statements}`);
+        if (p.reportsUnparsable) report(`assumeRolePolicy ${statements}`);
         return;
       }
+      const role = str(props.name) ?? "(unnamed)";
       statements.forEach((s, i) => {
-        if (!isWebIdentityStatement(s)) return;
-        for (const p of webIdentityProblems(s)) {
-          report(
-            `trust policy statement ${i} ${p}: any token of the issuer that passes would assume role ${str(props.name) ?? "(unnamed)"}; trust one exact SPIFFE ID per workload`,
-          );
+        if (!p.applies(s)) return;
+        for (const problem of p.problems(s)) {
+          report(`trust policy statement ${i} ${problem}: ${p.consequence(role)}`);
         }
       });
     },
+  });
+}
+
+/** The rules. */
+export const awsPolicies: Policy[] = [
+  trustRule({
+    name: "aws-web-identity-trust",
+    description:
+      "Roles trusting an IAM OIDC provider admit exact SPIFFE IDs and the exact audience only: StringEquals on <issuer host>:sub and :aud, never StringLike, wildcards or a missing sub.",
+    applies: isWebIdentityStatement,
+    problems: webIdentityProblems,
+    consequence: (role) =>
+      `any token of the issuer that passes would assume role ${role}; trust one exact SPIFFE ID per workload`,
+    reportsUnparsable: true,
   }),
-  resourcePolicy({
+  trustRule({
     name: "aws-roles-anywhere-trust",
     description:
       "Roles trusting IAM Roles Anywhere admit exact SPIFFE IDs (StringEquals on aws:PrincipalTag/x509SAN/URI) through one trust anchor (ArnEquals on aws:SourceArn).",
-    severity: "critical",
-    enforcementLevel: "mandatory",
-    types: [AWS_TYPES.role],
-    check: (props, _args, report) => {
-      const statements = trustStatements(props.assumeRolePolicy);
-      if (typeof statements === "string") return;
-      statements.forEach((s, i) => {
-        if (!isRolesAnywhereStatement(s)) return;
-        for (const p of rolesAnywhereProblems(s)) {
-          report(
-            `trust policy statement ${i} ${p}: any certificate Roles Anywhere accepts could assume role ${str(props.name) ?? "(unnamed)"}`,
-          );
-        }
-      });
-    },
+    applies: isRolesAnywhereStatement,
+    problems: rolesAnywhereProblems,
+    consequence: (role) => `any certificate Roles Anywhere accepts could assume role ${role}`,
+    reportsUnparsable: false,
   }),
   resourcePolicy({
     name: "aws-role-limits",
