@@ -16,6 +16,7 @@ export * from "./federation/args";
 export * from "./federation/contract";
 export * from "./federation/paths";
 export * from "./federation/registry";
+export * from "./federation/aws/index";
 export * from "./federation/azure/index";
 export * from "./federation/curity/index";
 export * from "./federation/gcp/index";

@@ -183,6 +183,7 @@ describe("the root README", () => {
       "Workload files",
       "Machines outside Kubernetes",
       "Istio on SPIRE",
+      "AWS IAM",
     ]);
     expect(section("Quick start")).toContain("npm run plan -- --stack dev");
     expect(section("Quick start")).toContain("npm ci && npm test");

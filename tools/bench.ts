@@ -6,7 +6,7 @@
  * - each stack in stacks/: plan wall time, CPU time and peak memory of the compiled CLI (median
  *   of several runs), and the deploy critical path (tools/bench/critical-path.ts);
  * - scale: generated stacks with 100, 1000 and 3000 workloads, each with Vault, Azure, Google
- *   Cloud and OpenZiti grants, planned by the package (the CLI, as `npm run plan` runs it) and by
+ *   Cloud, OpenZiti and AWS grants, planned by the package (the CLI, as `npm run plan` runs it) and by
  *   the floor (bench/floor.ts: the same resources, parents, edges and secret inputs registered
  *   with trivial resource classes under the same mocks): CPU and memory of each, their ratio,
  *   and how the cost per resource grows from 1000 to 3000 workloads.

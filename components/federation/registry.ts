@@ -3,6 +3,7 @@
  * the docs iterate this list; adding a relying party is one folder and one line here.
  */
 import type { AnyRelyingParty, BlockModelOf, GrantModelOf, LoginOf } from "./contract";
+import { aws } from "./aws/index";
 import { azure } from "./azure/index";
 import { curity } from "./curity/index";
 import { gcp } from "./gcp/index";
@@ -11,7 +12,7 @@ import { openziti } from "./openziti/index";
 import { vault } from "./vault/index";
 
 /** Every relying party, in deployment order. */
-export const relyingParties = [vault, azure, gcp, openziti, istio, curity] as const;
+export const relyingParties = [vault, azure, gcp, openziti, istio, curity, aws] as const;
 
 /** A relying party of the registry. */
 export type RegisteredParty = (typeof relyingParties)[number];

@@ -34,8 +34,11 @@ export interface RecordingServer {
   close(): Promise<void>;
 }
 
-/** Answers a request: status and JSON body. */
-export type Responder = (r: Recorded, origin: string) => { status: number; body: unknown };
+/** Answers a request: status and JSON body, or a text body of `contentType` (e.g. AWS's XML). */
+export type Responder = (
+  r: Recorded,
+  origin: string,
+) => { status: number; body: unknown; contentType?: string };
 
 /** Starts the server with a certificate for 127.0.0.1; it asks for (but does not require) a client certificate. */
 export async function recordingServer(
@@ -59,9 +62,10 @@ export async function recordingServer(
           clientCert: peer && peer.raw ? peer.raw : undefined,
         };
         requests.push(r);
-        const { status, body } = respond(r, origin);
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
+        const { status, body, contentType } = respond(r, origin);
+        const text = contentType !== undefined && typeof body === "string";
+        res.writeHead(status, { "content-type": contentType ?? "application/json" });
+        res.end(text ? body : JSON.stringify(body));
       });
     },
   );

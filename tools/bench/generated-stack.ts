@@ -1,8 +1,12 @@
 /** The generated stacks of the benchmark's scale runs. */
 import { stringify } from "yaml";
 
-/** A stack config with `n` workloads, each with Vault, Azure, Google Cloud and OpenZiti grants. */
-export function generatedStack(n: number): string {
+/**
+ * A stack config with `n` workloads, each with Vault, Azure, Google Cloud, OpenZiti and (unless
+ * `aws` is false) AWS grants: three in four workloads get a role of their own by JWT-SVID with a
+ * managed policy, every fourth shares its team's Roles Anywhere role (X509-SVID).
+ */
+export function generatedStack(n: number, { aws = true }: { aws?: boolean } = {}): string {
   const sub = "3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93";
   const workloads = Array.from({ length: n }, (_, i) => ({
     name: `svc-${i}`,
@@ -19,6 +23,14 @@ export function generatedStack(n: number): string {
     },
     gcp: { roles: [{ role: "roles/storage.objectViewer" }] },
     openziti: { roleAttributes: [`team-${i % 50}`] },
+    ...(aws
+      ? {
+          aws:
+            i % 4 === 3
+              ? { auth: "x509", role: `team-${i % 50}-x509` }
+              : { managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"] },
+        }
+      : {}),
   }));
   return stringify({
     config: {
@@ -46,6 +58,12 @@ export function generatedStack(n: number): string {
         password: { secure: "v1:YmVuY2g=" },
         jwt: true,
       },
+      ...(aws
+        ? {
+            "aws:region": "eu-west-1",
+            "spire-federation:aws": { region: "eu-west-1", rolesAnywhere: {} },
+          }
+        : {}),
       "spire-federation:workloads": workloads,
     },
   });
