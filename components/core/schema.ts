@@ -23,6 +23,7 @@ import { relyingParties } from "../federation/registry";
 import type { OidcTls } from "../model";
 import { nodeSchema, nodesSchema, nodeWorkloadShape, spireServerSchema } from "../nodes/schema";
 import { SPIFFE_SCHEME_PREFIX, trustDomainProblem } from "../spiffe-id";
+import { federatesWithSchema, federationSchema } from "../spire-federation/schema";
 import { SPIRE_SERVER_NAMESPACE } from "../spire-rules";
 import { certDirProblem, helperImageProblem } from "../workload/rules";
 import { fieldOf, isRecord, type Problems } from "./problems";
@@ -183,6 +184,7 @@ export const coreSchemas = {
     helperImage: ruled(helperImageProblem).optional(),
     certDir: ruled(certDirProblem).optional(),
   }),
+  federation: federationSchema,
 } as const;
 
 const workloadCoreShape = {
@@ -192,6 +194,7 @@ const workloadCoreShape = {
   spiffeIdPath: z.string().optional(),
   podLabels: labelMap.optional(),
   files: z.boolean({ error: "must be true or false" }).optional(),
+  federatesWith: federatesWithSchema.optional(),
   ...nodeWorkloadShape,
 };
 
