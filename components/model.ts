@@ -60,8 +60,8 @@ export interface PodWorkload extends WorkloadIdentity {
    * `workloadFiles.enabled` is false or the workload sets `files: false`.
    */
   files: boolean;
-  /** Peer trust domains whose SVIDs the workload trusts (`federatesWith`); empty by default. */
-  federatesWith: string[];
+  /** Peer trust domains whose SVIDs the workload trusts (`federatesWith`); unset when none. */
+  federatesWith?: string[];
 }
 
 /** The workload's half: the spiffe-helper sidecar, its ConfigMap and pod patch. */

@@ -54,7 +54,8 @@ export const bundleEndpointSchema = z.strictObject({
 
 /** Schema of `spire-federation:federation` (each peer is parsed on its own, see {@link peerSchema}). */
 export const federationSchema = z.strictObject({
-  bundleEndpoint: bundleEndpointSchema.optional(),
+  // Parsed on its own (checkFederation), so that a bad endpoint does not hide a bad peer.
+  bundleEndpoint: z.unknown().optional(),
   trustDomains: z.array(z.unknown(), { error: "must be a list of peer trust domains" }),
 });
 
@@ -304,10 +305,11 @@ export function checkFederation(
   const peers = new Set<string>();
   let model: FederationModel | undefined;
   if (block !== undefined) {
-    const bundleEndpoint =
+    const endpoint =
       block.bundleEndpoint === undefined
         ? undefined
-        : checkBundleEndpoint(block.bundleEndpoint, ctx);
+        : ctx.parse(bundleEndpointSchema, block.bundleEndpoint, ["federation", "bundleEndpoint"]);
+    const bundleEndpoint = endpoint === undefined ? undefined : checkBundleEndpoint(endpoint, ctx);
     const seen = { trustDomains: new Map<string, number>(), stacks: new Map<string, number>() };
     const trustDomains: PeerModel[] = [];
     let ok = block.bundleEndpoint === undefined || bundleEndpoint !== undefined;

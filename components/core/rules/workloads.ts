@@ -183,7 +183,7 @@ export function checkWorkloads(input: WorkloadsInput, report: Report): Workloads
             spiffeId,
             ...placement,
             files: input.filesEnabled && (w.files ?? true),
-            federatesWith: w.federatesWith ?? [],
+            ...(federates ? { federatesWith: w.federatesWith } : {}),
           }
         : { name: w.name, spiffeId, ...placement };
     result.workloads.push(workload);
