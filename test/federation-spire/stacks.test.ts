@@ -101,7 +101,7 @@ describe.each([
   it("passes every policy rule of the federation (no mandatory violation at all)", async () => {
     const p = await planOf(stack);
     const violations = await runPolicies(policies, p.resources);
-    expect(violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    expect(violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
   });
 });
 
