@@ -100,6 +100,43 @@ export function clusterFederatedTrustDomainSpec(
   };
 }
 
+/**
+ * The spec of a peer read from its stack: its published `bundleEndpoint` and `trustBundle`, under
+ * what config sets. Throws a RunError naming the stack when the outputs do not fit (the engine
+ * prints a RunError's message without a stack and fails the update).
+ */
+export function publishedPeerSpec(
+  peer: PeerModel,
+  stack: string,
+  endpoint: unknown,
+  bundle: unknown,
+  className: string,
+): Record<string, unknown> {
+  const published = parsePeerOutput(endpoint, bundle, peer.trustDomain);
+  if (endpoint === undefined && bundle === undefined && "problem" in published) {
+    // No outputs at all: the stack reference itself fails the update with its reason.
+    return clusterFederatedTrustDomainSpec(
+      { ...peer, bundleEndpointUrl: "", profile: peer.profile ?? "https_spiffe" },
+      className,
+    );
+  }
+  if ("problem" in published) {
+    throw new pulumi.RunError(
+      `spire-federation:federation.trustDomains (${peer.trustDomain}): stack ${stack} ${published.problem}`,
+    );
+  }
+  return clusterFederatedTrustDomainSpec(
+    {
+      trustDomain: peer.trustDomain,
+      bundleEndpointUrl: peer.bundleEndpointUrl ?? published.endpoint.url,
+      profile: peer.profile ?? published.endpoint.profile,
+      endpointSpiffeId: peer.endpointSpiffeId ?? published.endpoint.endpointSpiffeId,
+      bundle: published.bundle,
+    },
+    className,
+  );
+}
+
 /** A stack's peers and its own bundle endpoint. */
 export class TrustDomainFederation extends pulumi.ComponentResource {
   /** One ClusterFederatedTrustDomain per peer, by trust domain. */
@@ -143,31 +180,9 @@ export class TrustDomainFederation extends pulumi.ComponentResource {
         this.stackReferences[stack] = ref;
         spec = pulumi
           .all([ref.getOutput("bundleEndpoint"), ref.getOutput("trustBundle")])
-          .apply(([endpoint, bundle]) => {
-            const published = parsePeerOutput(endpoint, bundle, peer.trustDomain);
-            if (endpoint === undefined && bundle === undefined && "problem" in published) {
-              // No outputs at all: the stack reference itself fails the update with its reason.
-              return clusterFederatedTrustDomainSpec(
-                { ...peer, bundleEndpointUrl: "", profile: peer.profile ?? "https_spiffe" },
-                args.className,
-              );
-            }
-            if ("problem" in published) {
-              throw new pulumi.RunError(
-                `spire-federation:federation.trustDomains (${peer.trustDomain}): stack ${stack} ${published.problem}`,
-              );
-            }
-            return clusterFederatedTrustDomainSpec(
-              {
-                trustDomain: peer.trustDomain,
-                bundleEndpointUrl: peer.bundleEndpointUrl ?? published.endpoint.url,
-                profile: peer.profile ?? published.endpoint.profile,
-                endpointSpiffeId: peer.endpointSpiffeId ?? published.endpoint.endpointSpiffeId,
-                bundle: published.bundle,
-              },
-              args.className,
-            );
-          });
+          .apply(([endpoint, bundle]) =>
+            publishedPeerSpec(peer, stack, endpoint, bundle, args.className),
+          );
       }
       this.peers[peer.trustDomain] = new k8s.apiextensions.CustomResource(
         `${name}-peer-${peer.resourceName}`,
