@@ -21,6 +21,7 @@ import type { DatastoreModel, OidcTls } from "./config";
 import { rejectProblems } from "./federation/args";
 import { nodesServerValues, type NodesServerValuesArgs } from "./nodes/values";
 import {
+  acmeCertManagerValues,
   federationAgentValues,
   federationServerValues,
   type FederationValuesArgs,
@@ -109,17 +110,7 @@ function oidcTlsValues(args: SpireValuesArgs["oidc"]): Record<string, unknown> {
       return {
         tls: {
           spire: { enabled: false },
-          certManager: {
-            enabled: true,
-            issuer: {
-              create: true,
-              acme: {
-                email: tls.email,
-                server: tls.server,
-                solvers: [{ http01: { ingress: { ingressClassName: args.ingressClassName } } }],
-              },
-            },
-          },
+          ...acmeCertManagerValues(tls, args.ingressClassName),
         },
       };
     case "secret":

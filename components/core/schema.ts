@@ -6,14 +6,13 @@
  */
 import { z } from "zod";
 import {
+  acmeSchema,
   chartVersion,
   dnsLabel,
   DNS_SUBDOMAIN,
   dnsSubdomain,
   duration,
-  EMAIL,
   hostName,
-  httpsUrl,
   labelMap,
   pemCertificate,
   ruled,
@@ -39,12 +38,7 @@ export const DEFAULT_VERSIONS = {
 /** `oidc.tls`: exactly one of ACME, an existing Secret, or SPIRE's own certificate. */
 export const oidcTlsSchema = z
   .strictObject({
-    acme: z
-      .strictObject({
-        email: z.string().regex(EMAIL, { error: "must be an email address" }),
-        server: httpsUrl.optional(),
-      })
-      .optional(),
+    acme: acmeSchema.optional(),
     secretName: z
       .string()
       .refine((s) => s.length <= 253 && DNS_SUBDOMAIN.test(s), {

@@ -4,7 +4,7 @@
  * with its key path, none stops the others from being found.
  */
 import { z } from "zod";
-import { dnsSubdomain, duration, EMAIL, hostName, httpsUrl, ruled } from "../config-fields";
+import { acmeSchema, dnsSubdomain, duration, hostName, ruled } from "../config-fields";
 import { trustDomainProblem } from "../spiffe-id";
 import {
   BUNDLE_ENDPOINT_PROFILES,
@@ -38,12 +38,7 @@ export const bundleEndpointSchema = z.strictObject({
   refreshHint: duration.optional(),
   tls: z
     .strictObject({
-      acme: z
-        .strictObject({
-          email: z.string().regex(EMAIL, { error: "must be an email address" }),
-          server: httpsUrl.optional(),
-        })
-        .optional(),
+      acme: acmeSchema.optional(),
       secretName: dnsSubdomain.optional(),
     })
     .refine((t) => (t.acme === undefined) !== (t.secretName === undefined), {

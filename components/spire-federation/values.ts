@@ -43,18 +43,28 @@ function tlsValues(
       externalSecret: { enabled: true, secretName: e.tls.secretName },
     };
   }
-  // The chart's ACME Issuer and Certificate (dnsNames default to the ingress host), solved over
-  // HTTP-01 through the same ingress class.
+  // The chart's ACME Issuer and Certificate (dnsNames default to the ingress host).
+  return { spire: { enabled: false }, ...acmeCertManagerValues(e.tls, e.ingressClassName) };
+}
+
+/**
+ * The spire chart's `tls.certManager` values (the discovery provider's and the bundle endpoint's
+ * take the same shape): the chart creates an ACME Issuer and a Certificate, solved over HTTP-01
+ * through the endpoint's own ingress class.
+ */
+export function acmeCertManagerValues(
+  acme: { email: string; server: string },
+  ingressClassName: string,
+): Record<string, unknown> {
   return {
-    spire: { enabled: false },
     certManager: {
       enabled: true,
       issuer: {
         create: true,
         acme: {
-          email: e.tls.email,
-          server: e.tls.server,
-          solvers: [{ http01: { ingress: { ingressClassName: e.ingressClassName } } }],
+          email: acme.email,
+          server: acme.server,
+          solvers: [{ http01: { ingress: { ingressClassName } } }],
         },
       },
     },

@@ -20,7 +20,7 @@ const eastResources = async () => {
 
 type Inputs = Record<string, any>;
 const byType = (rs: PlanResource[], type: string) =>
-  rs.filter((r) => r.type === type).map((r) => r.inputs as Inputs);
+  rs.filter((r) => r.type === type).map((r) => r.inputs);
 const release = (rs: PlanResource[]) =>
   rs.find((r) => r.name === "spire-federation-spire-release")?.inputs as Inputs;
 const peer = (rs: PlanResource[]) => byType(rs, CFTD)[0];
