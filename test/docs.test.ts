@@ -175,6 +175,7 @@ describe("the root README", () => {
       "Workload files",
       "Machines outside Kubernetes",
       "Istio on SPIRE",
+      "Federating trust domains",
     ]);
     expect(section("Quick start")).toContain("npm run plan -- --stack dev");
     expect(section("Quick start")).toContain("npm ci && npm test");
