@@ -73,6 +73,12 @@ export const labelMap = z.record(z.string(), z.string()).superRefine((labels, ct
     }
   }
 });
+/** An ACME account for a certificate the spire chart's cert-manager Issuer obtains. */
+export const acmeSchema = z.strictObject({
+  email: z.string().regex(EMAIL, { error: "must be an email address" }),
+  server: httpsUrl.optional(),
+});
+
 /** A secure config value: a non-empty string that Pulumi holds as a secret. */
 export const secureString = z.string().min(1, { error: "must not be empty" });
 

@@ -36,6 +36,7 @@ import {
 } from "./federation/registry";
 import type { CoreModel, CoreWorkload } from "./model";
 import { checkNodes, parseNodes, type NodesContext } from "./nodes/schema";
+import { checkFederation } from "./spire-federation/schema";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
 export { CONFIG_NAMESPACE, ConfigError, MAX_LISTED_PROBLEMS } from "./core/problems";
@@ -196,6 +197,32 @@ export function parseStackConfig(
     nodesCtx,
   );
 
+  const federation = checkFederation(
+    get("federation", coreSchemas.federation),
+    raw.federation !== undefined,
+    {
+      ...nodesCtx,
+      trustDomain,
+      caTTL: ttls.caTTL,
+      otherHosts: {
+        "oidc.host": typeof oidcRaw.host === "string" ? oidcRaw.host : undefined,
+        "spire.server.exposure.host":
+          isRecord(spireRaw.server) &&
+          isRecord(spireRaw.server.exposure) &&
+          typeof spireRaw.server.exposure.host === "string"
+            ? spireRaw.server.exposure.host
+            : undefined,
+      },
+      oidcIngressClassName:
+        typeof oidcRaw.ingressClassName === "string" ? oidcRaw.ingressClassName : undefined,
+      ingressControllerType:
+        typeof oidcRaw.ingressControllerType === "string"
+          ? oidcRaw.ingressControllerType
+          : "ingress-nginx",
+      workloads: workloadList ?? [],
+    },
+  );
+
   // Each relying party's own rules, then the needs the core checks once for all of them.
   const other = options.otherConfig;
   const providerConfig: Record<string, string | undefined> = {
@@ -260,6 +287,7 @@ export function parseStackConfig(
       workloadFiles,
       nodes,
     }),
+    ...(federation === undefined ? {} : { federation }),
     workloads,
   };
   // Each configured relying party's block, and each workload's grants, with defaults.

@@ -14,6 +14,7 @@ import type { AnyRelyingParty, Policy } from "./federation/contract";
 import { rotationLeadProblem } from "./federation/rotation";
 import type { CaKeyType } from "./model";
 import { nodesPolicies } from "./nodes/policies";
+import { spireFederationPolicies } from "./spire-federation/policies";
 import {
   CORE_TYPES,
   isSpireRelease,
@@ -282,5 +283,6 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
       type: CORE_TYPES.clusterSpiffeId,
     }),
     ...nodesPolicies,
+    ...spireFederationPolicies,
   ];
 }

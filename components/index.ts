@@ -9,6 +9,7 @@ export * from "./config-fields";
 export * from "./duration";
 export * from "./model";
 export * from "./nodes/index";
+export * from "./spire-federation/index";
 export * from "./spiffe-id";
 export * from "./spire";
 export * from "./stack";

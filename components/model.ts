@@ -5,6 +5,7 @@
  * import it without a cycle.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { FederationModel } from "./spire-federation/schema";
 
 /** How the OIDC discovery provider gets its serving certificate. */
 export type OidcTls =
@@ -59,6 +60,8 @@ export interface PodWorkload extends WorkloadIdentity {
    * `workloadFiles.enabled` is false or the workload sets `files: false`.
    */
   files: boolean;
+  /** Peer trust domains whose SVIDs the workload trusts (`federatesWith`); unset when none. */
+  federatesWith?: string[];
 }
 
 /** The workload's half: the spiffe-helper sidecar, its ConfigMap and pod patch. */
@@ -181,6 +184,8 @@ export interface CoreModel {
   workloadFiles: WorkloadFilesModel;
   /** Machines outside Kubernetes that run a SPIRE agent. */
   nodes: NodeModel[];
+  /** SPIRE-to-SPIRE federation (components/spire-federation), when configured. */
+  federation?: FederationModel;
   /** Workloads with their SPIFFE IDs (grants are added by the relying parties). */
   workloads: CoreWorkload[];
 }

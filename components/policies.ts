@@ -19,6 +19,7 @@ import { OPENZITI_TYPES } from "./federation/openziti/policies";
 import { relyingParties } from "./federation/registry";
 import { VAULT_TYPES } from "./federation/vault/policies";
 import { NODES_TYPES } from "./nodes/policies";
+import { SPIRE_FEDERATION_TYPES } from "./spire-federation/policies";
 import { CORE_TYPES } from "./policy-kit";
 
 declare module "./policy-types" {
@@ -48,6 +49,7 @@ export const policies: policy.Policies = [
 export const TYPES = {
   ...CORE_TYPES,
   ...NODES_TYPES,
+  ...SPIRE_FEDERATION_TYPES,
   vaultRole: VAULT_TYPES.role,
   vaultBackend: VAULT_TYPES.backend,
   fic: AZURE_TYPES.fic,

@@ -34,16 +34,24 @@ export interface SpireWorkload {
    * the chart default's, unused otherwise.
    */
   podLabels: Record<string, string>;
+  /** Peer trust domains the workload federates with; a non-empty list needs its own entry. */
+  federatesWith?: readonly string[];
+}
+
+/** Whether the workload's SPIFFE ID is the one the chart's default ClusterSPIFFEID issues. */
+function hasDefaultId(w: SpireWorkload, trustDomain: string): boolean {
+  return (
+    w.spiffeId === `spiffe://${trustDomain}${defaultSpiffeIdPath(w.namespace, w.serviceAccount)}`
+  );
 }
 
 /**
- * Whether the workload needs its own ClusterSPIFFEID: only when its SPIFFE ID is not the one the
- * chart's default ClusterSPIFFEID already issues to its pods.
+ * Whether the workload needs its own ClusterSPIFFEID: when its SPIFFE ID is not the one the
+ * chart's default ClusterSPIFFEID already issues to its pods, or when it federates (the default
+ * entry has no `federatesWith`).
  */
 export function needsClusterSpiffeId(w: SpireWorkload, trustDomain: string): boolean {
-  return (
-    w.spiffeId !== `spiffe://${trustDomain}${defaultSpiffeIdPath(w.namespace, w.serviceAccount)}`
-  );
+  return !hasDefaultId(w, trustDomain) || (w.federatesWith?.length ?? 0) > 0;
 }
 
 /** Problems that keep workloads from being registered safely, each as a sentence. */
@@ -53,7 +61,7 @@ export function spireWorkloadProblems(workloads: SpireWorkload[], trustDomain: s
   custom.forEach((w, i) => {
     if (Object.keys(w.podLabels).length === 0) {
       problems.push(
-        `workload ${w.name} has a custom SPIFFE ID and no pod labels; its ClusterSPIFFEID would select every pod in namespace ${w.namespace}`,
+        `workload ${w.name} has ${hasDefaultId(w, trustDomain) ? "federatesWith" : "a custom SPIFFE ID"} and no pod labels; its ClusterSPIFFEID would select every pod in namespace ${w.namespace}`,
       );
     }
     for (const other of custom.slice(0, i)) {

@@ -21,6 +21,12 @@ import type { DatastoreModel, OidcTls } from "./config";
 import { rejectProblems } from "./federation/args";
 import { nodesServerValues, type NodesServerValuesArgs } from "./nodes/values";
 import {
+  acmeCertManagerValues,
+  federationAgentValues,
+  federationServerValues,
+  type FederationValuesArgs,
+} from "./spire-federation/values";
+import {
   DEFAULT_SPIFFE_ID_TEMPLATE,
   needsClusterSpiffeId,
   spireWorkloadProblems,
@@ -68,6 +74,8 @@ export interface SpireValuesArgs {
   className: string;
   /** Agents outside the cluster: the hostnames http_challenge admits, the server's exposure. */
   nodes?: NodesServerValuesArgs;
+  /** SPIRE-to-SPIRE federation: the bundle endpoint, and SDS names when the mesh federates. */
+  federation?: FederationValuesArgs;
   /** OIDC discovery exposure. */
   oidc: {
     /** Public host. */
@@ -102,17 +110,7 @@ function oidcTlsValues(args: SpireValuesArgs["oidc"]): Record<string, unknown> {
       return {
         tls: {
           spire: { enabled: false },
-          certManager: {
-            enabled: true,
-            issuer: {
-              create: true,
-              acme: {
-                email: tls.email,
-                server: tls.server,
-                solvers: [{ http01: { ingress: { ingressClassName: args.ingressClassName } } }],
-              },
-            },
-          },
+          ...acmeCertManagerValues(tls, args.ingressClassName),
         },
       };
     case "secret":
@@ -188,8 +186,10 @@ export function spireValues(args: SpireValuesArgs): Record<string, unknown> {
         ingressControllerType: args.oidc.ingressControllerType,
       },
     },
+    ...federationAgentValues(args.federation),
     "spire-server": {
       ...nodesServerValues(args.nodes),
+      ...federationServerValues(args.federation),
       replicaCount: args.replicas,
       caKeyType: args.caKeyType,
       caTTL: args.caTTL,
@@ -250,6 +250,7 @@ export function clusterSpiffeIdSpec(w: SpireWorkload, className: string): Record
     namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": w.namespace } },
     podSelector: { matchLabels: { ...w.podLabels } },
     workloadSelectorTemplates: [`k8s:ns:${w.namespace}`, `k8s:sa:${w.serviceAccount}`],
+    ...((w.federatesWith?.length ?? 0) > 0 ? { federatesWith: [...(w.federatesWith ?? [])] } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import type { NodeWorkload, PodWorkload } from "./model";
 import { Nodes } from "./nodes/component";
 import { SERVER_PORT } from "./nodes/rules";
 import { Spire, type SpireValuesArgs } from "./spire";
+import { TrustDomainFederation } from "./spire-federation/component";
 import { WorkloadFiles, type WorkloadFilesEntry } from "./workload/component";
 
 /** Arguments of {@link SpireFederation}. */
@@ -49,6 +50,15 @@ export function spireValuesArgs(
     className: CONTROLLER_CLASS_NAME,
     nodes: { hostnames: m.nodes.map((n) => n.hostname), exposure: m.spire.server.exposure },
     oidc: m.oidc,
+    ...(m.federation === undefined
+      ? {}
+      : {
+          federation: {
+            bundleEndpoint: m.federation.bundleEndpoint,
+            // Istio's proxies trust the peers only when SPIRE's SDS hands them every bundle.
+            istioSds: m.istio !== undefined && m.federation.trustDomains.length > 0,
+          },
+        }),
   };
 }
 
@@ -71,6 +81,8 @@ export class SpireFederation extends pulumi.ComponentResource {
   readonly spire: Spire;
   /** Entries and agent files for machines outside Kubernetes (when `nodes` lists any). */
   readonly nodes?: Nodes;
+  /** Peer trust domains and this trust domain's bundle endpoint (when `federation` is set). */
+  readonly trustDomainFederation?: TrustDomainFederation;
   /** The trust domain. */
   readonly trustDomain: pulumi.Output<string>;
   /** The OIDC issuer URL (from config, known before anything is deployed). */
@@ -194,6 +206,22 @@ export class SpireFederation extends pulumi.ComponentResource {
       for (const [workload, login] of Object.entries(built.logins)) {
         (this.federation[workload] as Record<string, unknown>)[party.key] = login;
       }
+    }
+
+    if (m.federation !== undefined) {
+      this.trustDomainFederation = new TrustDomainFederation(
+        `${name}-trust-domains`,
+        {
+          trustDomain: m.trustDomain,
+          className: CONTROLLER_CLASS_NAME,
+          bundleEndpoint: m.federation.bundleEndpoint,
+          peers: m.federation.trustDomains,
+          rootCertificatePem: this.certManager.rootCertificatePem,
+          spireRelease: this.spire.release,
+        },
+        { parent: this },
+      );
+      Object.assign(this.extraOutputs, this.trustDomainFederation.outputs);
     }
 
     // The workload's half: what each workload's pods need to use the logins above. The files

@@ -184,6 +184,7 @@ describe("the root README", () => {
       "Machines outside Kubernetes",
       "Istio on SPIRE",
       "AWS IAM",
+      "Federating trust domains",
     ]);
     expect(section("Quick start")).toContain("npm run plan -- --stack dev");
     expect(section("Quick start")).toContain("npm ci && npm test");

@@ -387,6 +387,14 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // A RunError thrown while a resource's inputs resolve (e.g. a referenced stack whose outputs do
+  // not fit) rejects no promise the plan awaits: report it as the engine does (its message only,
+  // no stack; pulumi/pulumi sdk/nodejs/cmd/run/run.ts uncaughtHandler) and fail the run.
+  process.on("unhandledRejection", (e: unknown) => {
+    if (!pulumi.RunError.isInstance(e)) throw e;
+    console.error(formatError(e.message));
+    process.exit(1);
+  });
   main(process.argv.slice(2)).then(
     // Not process.exit(): it would cut off output still queued for a pipe.
     (code) => {

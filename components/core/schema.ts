@@ -6,14 +6,13 @@
  */
 import { z } from "zod";
 import {
+  acmeSchema,
   chartVersion,
   dnsLabel,
   DNS_SUBDOMAIN,
   dnsSubdomain,
   duration,
-  EMAIL,
   hostName,
-  httpsUrl,
   labelMap,
   pemCertificate,
   ruled,
@@ -23,6 +22,7 @@ import { relyingParties } from "../federation/registry";
 import type { OidcTls } from "../model";
 import { nodeSchema, nodesSchema, nodeWorkloadShape, spireServerSchema } from "../nodes/schema";
 import { SPIFFE_SCHEME_PREFIX, trustDomainProblem } from "../spiffe-id";
+import { federatesWithSchema, federationSchema } from "../spire-federation/schema";
 import { SPIRE_SERVER_NAMESPACE } from "../spire-rules";
 import { certDirProblem, helperImageProblem } from "../workload/rules";
 import { fieldOf, isRecord, type Problems } from "./problems";
@@ -38,12 +38,7 @@ export const DEFAULT_VERSIONS = {
 /** `oidc.tls`: exactly one of ACME, an existing Secret, or SPIRE's own certificate. */
 export const oidcTlsSchema = z
   .strictObject({
-    acme: z
-      .strictObject({
-        email: z.string().regex(EMAIL, { error: "must be an email address" }),
-        server: httpsUrl.optional(),
-      })
-      .optional(),
+    acme: acmeSchema.optional(),
     secretName: z
       .string()
       .refine((s) => s.length <= 253 && DNS_SUBDOMAIN.test(s), {
@@ -183,6 +178,7 @@ export const coreSchemas = {
     helperImage: ruled(helperImageProblem).optional(),
     certDir: ruled(certDirProblem).optional(),
   }),
+  federation: federationSchema,
 } as const;
 
 const workloadCoreShape = {
@@ -192,6 +188,7 @@ const workloadCoreShape = {
   spiffeIdPath: z.string().optional(),
   podLabels: labelMap.optional(),
   files: z.boolean({ error: "must be true or false" }).optional(),
+  federatesWith: federatesWithSchema.optional(),
   ...nodeWorkloadShape,
 };
 

@@ -55,7 +55,7 @@ describe("cert-manager, rendered", () => {
       }
     }
     // prod brings its own cert-manager (certManager.install: false).
-    expect(installing).toEqual(["curity", "dev", "edge", "mesh"]);
+    expect(installing).toEqual(["curity", "dev", "east", "edge", "mesh", "west"]);
   });
 
   it("the package's ClusterIssuer and the spire chart's Issuer and Certificate fit cert-manager's CRDs", async () => {
@@ -74,6 +74,8 @@ describe("cert-manager, rendered", () => {
       "Certificate",
       "Certificate",
       "Certificate",
+      "ClusterIssuer",
+      "ClusterIssuer",
       "ClusterIssuer",
       "ClusterIssuer",
       "ClusterIssuer",

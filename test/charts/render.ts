@@ -23,7 +23,7 @@ export const RELEASE = "kubernetes:helm.sh/v3:Release";
 export const CHARTS = path.join(ROOT, "test", "contracts", "charts");
 
 /** Every stack of the repository (`stacks/Pulumi.<stack>.yaml`). */
-export const STACKS = ["curity", "dev", "edge", "mesh", "prod"] as const;
+export const STACKS = ["curity", "dev", "east", "edge", "mesh", "prod", "west"] as const;
 
 /** A rendered Kubernetes object (only the fields the tests read are typed). */
 export interface K8sObject {

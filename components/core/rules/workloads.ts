@@ -26,6 +26,7 @@ export interface ParsedWorkload {
     spiffeIdPath?: string;
     podLabels?: Record<string, string>;
     files?: boolean;
+    federatesWith?: string[];
     node?: string;
     unix?: UnixSelectors;
   };
@@ -131,12 +132,17 @@ export function checkWorkloads(input: WorkloadsInput, report: Report): Workloads
         return;
       }
     }
-    if (placement.mode === "pod" && path !== defaultPath && !invalid.has("podLabels")) {
+    // A federating workload gets its own ClusterSPIFFEID too: the chart's default cannot federate.
+    const federates = (w.federatesWith?.length ?? 0) > 0;
+    const ownEntry = path !== defaultPath || federates;
+    if (placement.mode === "pod" && ownEntry && !invalid.has("podLabels")) {
       const { namespace, podLabels } = placement;
       if (Object.keys(podLabels).length === 0) {
         report(
           ["workloads", i, "podLabels"],
-          `required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "${namespace}" and replace their default IDs: set labels that only this workload's pods carry`,
+          path !== defaultPath
+            ? `required with a custom spiffeIdPath; a ClusterSPIFFEID selects pods by labels, and without them it would select every pod in namespace "${namespace}" and replace their default IDs: set labels that only this workload's pods carry`
+            : `required with federatesWith; the chart's default ClusterSPIFFEID cannot federate, so the workload gets its own, which selects pods by labels, and without them it would select every pod in namespace "${namespace}": set labels that only this workload's pods carry`,
         );
       } else {
         const other = customIds.find((c) => selectorsOverlap(c, { namespace, podLabels }));
@@ -172,7 +178,13 @@ export function checkWorkloads(input: WorkloadsInput, report: Report): Workloads
     if (w.name === undefined || invalid.has("files")) return;
     const workload: CoreWorkload =
       placement.mode === "pod"
-        ? { name: w.name, spiffeId, ...placement, files: input.filesEnabled && (w.files ?? true) }
+        ? {
+            name: w.name,
+            spiffeId,
+            ...placement,
+            files: input.filesEnabled && (w.files ?? true),
+            ...(federates ? { federatesWith: w.federatesWith } : {}),
+          }
         : { name: w.name, spiffeId, ...placement };
     result.workloads.push(workload);
     for (const p of parties) {
