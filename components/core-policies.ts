@@ -13,6 +13,7 @@ import { parseDuration } from "./duration";
 import type { AnyRelyingParty, Policy } from "./federation/contract";
 import type { CaKeyType } from "./model";
 import { nodesPolicies } from "./nodes/policies";
+import { platformPolicies } from "./platform/policies";
 import {
   CORE_TYPES,
   isSpireRelease,
@@ -229,5 +230,6 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
       type: CORE_TYPES.clusterSpiffeId,
     }),
     ...nodesPolicies,
+    ...platformPolicies,
   ];
 }

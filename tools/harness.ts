@@ -140,14 +140,15 @@ const internals = pulumi.runtime as typeof pulumi.runtime & {
 
 /**
  * Runs a Pulumi program under mocks. `prepare` runs first, outside any resource (config
- * validation belongs there); the builder it returns runs inside the root stack. Rejects with
+ * validation belongs there); the builder it returns runs inside the root stack, and may be async
+ * (a team stack awaits its platform's outputs before it registers anything else). Rejects with
  * `prepare`'s own error (e.g. a RunError listing config problems) before anything is registered.
  * Rejects with a RunError, one line per URN in the engine's words, when the program registers a
  * URN twice: the engine fails the deployment there, while the SDK's mock monitor would let the
  * second registration silently replace the first.
  */
 export async function runProgram(
-  prepare: () => () => Record<string, unknown>,
+  prepare: () => () => Record<string, unknown> | Promise<Record<string, unknown>>,
   options: RunOptions,
 ): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);

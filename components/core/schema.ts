@@ -22,6 +22,7 @@ import {
 import { relyingParties } from "../federation/registry";
 import type { OidcTls } from "../model";
 import { nodeSchema, nodesSchema, nodeWorkloadShape, spireServerSchema } from "../nodes/schema";
+import { platformCoreSchemas } from "../platform/schema";
 import { SPIFFE_SCHEME_PREFIX, trustDomainProblem } from "../spiffe-id";
 import { SPIRE_SERVER_NAMESPACE } from "../spire-rules";
 import { certDirProblem, helperImageProblem } from "../workload/rules";
@@ -183,6 +184,8 @@ export const coreSchemas = {
     helperImage: ruled(helperImageProblem).optional(),
     certDir: ruled(certDirProblem).optional(),
   }),
+  // Team stacks on a platform stack (components/platform/): `platform`, `teamStacks`.
+  ...platformCoreSchemas,
 } as const;
 
 const workloadCoreShape = {
