@@ -147,12 +147,13 @@ export interface ProgramOutputs {
 
 /**
  * Validates the config (throwing a RunError that lists every problem) and returns the builder
- * that registers the resources. Splitting the two lets the offline plan and the tests validate
+ * that registers the resources; for a team stack, a promise of it (it awaits its platform's
+ * outputs first, see {@link prepareTeamProgram}). Splitting the two lets the offline plan and the tests validate
  * before the root stack exists; Pulumi itself calls {@link program}.
  */
 export function prepareProgram(
   options: PrepareOptions = {},
-): () => ProgramOutputs | Promise<ProgramOutputs> {
+): (() => ProgramOutputs) | Promise<() => ProgramOutputs> {
   // A team stack (`platform: org/project/stack`) builds on a platform stack: components/platform.
   const { raw } = readRawConfig();
   if (isTeamConfig(raw)) return prepareTeamProgram(raw);
@@ -178,23 +179,23 @@ export function prepareProgram(
 }
 
 /**
- * A team stack: refuses the keys the platform owns before anything is registered, then (inside
- * the stack) reads the platform's outputs through a StackReference and awaits them, checks the
- * workloads against them and only then registers the team's resources.
+ * A team stack: refuses the keys the platform owns before anything is registered, then reads the
+ * platform's outputs through a StackReference and awaits them, and checks the workloads against
+ * them; only the builder it resolves to registers the team's resources.
  */
-function prepareTeamProgram(raw: Record<string, unknown>): () => Promise<ProgramOutputs> {
+async function prepareTeamProgram(raw: Record<string, unknown>): Promise<() => ProgramOutputs> {
   const early = teamKeyProblems(raw);
   if (early.length > 0) throw new pulumi.RunError(new ConfigError(early).message);
   const platform = raw.platform as string;
-  return async () => {
-    const outputs = await readPlatformOutputs(platform);
-    let team;
-    try {
-      team = parseTeamConfig(raw, outputs, pulumi.getStack());
-    } catch (e) {
-      if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
-      throw e;
-    }
+  const outputs = await readPlatformOutputs(platform);
+  let team;
+  try {
+    team = parseTeamConfig(raw, outputs, pulumi.getStack());
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+  return () => {
     const stack = new TeamStack("spire-federation", {
       teamStack: team.teamStack,
       platform: team.outputs,
@@ -214,5 +215,6 @@ function prepareTeamProgram(raw: Record<string, unknown>): () => Promise<Program
 
 /** The program: validates config (failing with every problem, no stack trace), builds the stack. */
 export function program(): ProgramOutputs | Promise<ProgramOutputs> {
-  return prepareProgram()();
+  const prepared = prepareProgram();
+  return prepared instanceof Promise ? prepared.then((build) => build()) : prepared();
 }
