@@ -48,7 +48,7 @@ function teamId(spec: Record<string, unknown>, annotations: Record<string, strin
 
 async function violations(rule: string, resources: PlanResource[]): Promise<string[]> {
   const found: Violation[] = await runPolicies(
-    platformPolicies.filter((p) => p.name === rule) as never,
+    platformPolicies.filter((p) => p.name === rule),
     resources,
   );
   return found.map((v) => v.message);
@@ -152,7 +152,7 @@ describe("clusterspiffeid-waits-on-spire in a team stack", () => {
   });
 
   it("still reports one in a stack that is no team stack", async () => {
-    const found = await runPolicies(rule as never, [teamId({})]);
+    const found = await runPolicies(rule, [teamId({})]);
     expect(found.map((v) => v.message)).toEqual(["id does not wait on the spire release"]);
   });
 });
