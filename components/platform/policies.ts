@@ -55,21 +55,43 @@ export function selectedNamespaces(spec: Record<string, unknown>): string[] | st
   return [name];
 }
 
-/** The rules. */
-export const platformPolicies: Policy[] = [
-  resourcePolicy({
-    name: "platform-team-namespace",
-    description:
-      "A team stack's ClusterSPIFFEID selects pods in exactly one namespace the platform gives the team.",
+/**
+ * A rule (mandatory, high) on the ClusterSPIFFEIDs of team stacks: `check` gets the team stack's
+ * name, the ClusterSPIFFEID's annotations and spec; ClusterSPIFFEIDs of no team are left alone.
+ */
+function teamIdPolicy(p: {
+  name: string;
+  description: string;
+  check: (
+    team: string,
+    annotations: Record<string, unknown>,
+    spec: Record<string, unknown>,
+    report: (message: string) => void,
+  ) => void;
+}): Policy {
+  return resourcePolicy({
+    name: p.name,
+    description: p.description,
     severity: "high",
     enforcementLevel: "mandatory",
     types: [CORE_TYPES.clusterSpiffeId],
     check: (props, _args, report) => {
       const annotations = obj(obj(props.metadata).annotations);
       const team = str(annotations[TEAM_STACK_ANNOTATION]);
-      if (team === undefined) return;
+      if (team !== undefined) p.check(team, annotations, obj(props.spec), (m) => report(m));
+    },
+  });
+}
+
+/** The rules. */
+export const platformPolicies: Policy[] = [
+  teamIdPolicy({
+    name: "platform-team-namespace",
+    description:
+      "A team stack's ClusterSPIFFEID selects pods in exactly one namespace the platform gives the team.",
+    check: (team, annotations, spec, report) => {
       const allowed = list(annotations[TEAM_NAMESPACES_ANNOTATION]);
-      const selected = selectedNamespaces(obj(props.spec));
+      const selected = selectedNamespaces(spec);
       if (typeof selected === "string") {
         report(
           `team stack ${team}'s ClusterSPIFFEID ${selected}; a team may give IDs only in its namespaces (${allowed.join(", ") || "none"}): select one with matchLabels ${NAMESPACE_NAME_LABEL}`,
@@ -83,17 +105,12 @@ export const platformPolicies: Policy[] = [
       }
     },
   }),
-  resourcePolicy({
+  teamIdPolicy({
     name: "platform-team-reserved-path",
     description: "A team stack's ClusterSPIFFEID claims no SPIFFE ID path the platform reserves.",
-    severity: "high",
-    enforcementLevel: "mandatory",
-    types: [CORE_TYPES.clusterSpiffeId],
-    check: (props, _args, report) => {
-      const annotations = obj(obj(props.metadata).annotations);
-      const team = str(annotations[TEAM_STACK_ANNOTATION]);
-      const template = str(obj(props.spec).spiffeIDTemplate);
-      if (team === undefined || template === undefined) return;
+    check: (team, annotations, spec, report) => {
+      const template = str(spec.spiffeIDTemplate);
+      if (template === undefined) return;
       const problem = teamSpiffePathProblem(
         spiffePathOf(template),
         list(annotations[RESERVED_PATHS_ANNOTATION]),

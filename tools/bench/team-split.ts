@@ -18,24 +18,15 @@ import {
   platformOutputsOfPlan,
 } from "../platform-outputs";
 import { planStack } from "../plan";
+import { BENCH_CORE } from "./generated-stack";
 import { BIN, medianCost, type Cost } from "./measure";
-
-const POLICIES = { read: 'path "secret/*" { capabilities = ["read"] }' };
 
 /** The platform's config: the core and Vault, with `workloads` (none when it only hosts teams). */
 function platformConfig(workloads: unknown[], teamStacks: Record<string, unknown>): string {
   return stringify({
     config: {
       "vault:address": "https://vault.bench.example.com:8200",
-      "spire-federation:trustDomain": "bench.spiffe.example.com",
-      "spire-federation:clusterName": "bench",
-      "spire-federation:oidc": {
-        host: "oidc.bench.spiffe.example.com",
-        ingressClassName: "nginx",
-        tls: { acme: { email: "ops@example.com" } },
-      },
-      "spire-federation:ca": { mode: "generated" },
-      "spire-federation:vault": { policies: POLICIES },
+      ...BENCH_CORE,
       ...(Object.keys(teamStacks).length > 0 ? { "spire-federation:teamStacks": teamStacks } : {}),
       "spire-federation:workloads": workloads,
     },
@@ -64,7 +55,7 @@ export async function writeSplitStacks(dir: string, n: number, teams: number): P
       config: {
         "vault:address": "https://vault.bench.example.com:8200",
         "spire-federation:platform": "bench/spire-federation/platform",
-        "spire-federation:vault": { policies: POLICIES },
+        "spire-federation:vault": BENCH_CORE["spire-federation:vault"],
         "spire-federation:workloads": workloads(Math.ceil(n / teams), teams, t),
       },
     });
