@@ -13,7 +13,11 @@ import {
   parseStackConfig,
   type StackModel,
 } from "./components/config";
-import { SpireFederation } from "./components/stack";
+import { TeamStack } from "./components/platform/component";
+import { platformOutputs } from "./components/platform/outputs";
+import { readPlatformOutputs } from "./components/platform/reference";
+import { isTeamConfig, parseTeamConfig, teamKeyProblems } from "./components/platform/team-config";
+import { CONTROLLER_CLASS_NAME, SpireFederation } from "./components/stack";
 import { stackConfigFromYaml } from "./tools/stack-config";
 
 /**
@@ -143,18 +147,28 @@ export interface ProgramOutputs {
 
 /**
  * Validates the config (throwing a RunError that lists every problem) and returns the builder
- * that registers the resources. Splitting the two lets the offline plan and the tests validate
+ * that registers the resources; for a team stack, a promise of it (it awaits its platform's
+ * outputs first, see {@link prepareTeamProgram}). Splitting the two lets the offline plan and the tests validate
  * before the root stack exists; Pulumi itself calls {@link program}.
  */
-export function prepareProgram(options: PrepareOptions = {}): () => ProgramOutputs {
+export function prepareProgram(
+  options: PrepareOptions = {},
+): (() => ProgramOutputs) | Promise<() => ProgramOutputs> {
+  // A team stack (`platform: org/project/stack`) builds on a platform stack: components/platform.
+  const { raw } = readRawConfig();
+  if (isTeamConfig(raw)) return prepareTeamProgram(raw);
   const model = loadModel(options);
   return () => {
     const stack = new SpireFederation("spire-federation", { model });
     return {
-      trustDomain: stack.trustDomain,
-      issuerUrl: stack.issuerUrl,
-      jwksUri: stack.jwksUri,
-      rootCaPem: stack.rootCaPem,
+      // The platform output contract (components/platform/contract.ts), first.
+      ...platformOutputs(model, {
+        trustDomain: stack.trustDomain,
+        issuerUrl: stack.issuerUrl,
+        jwksUri: stack.jwksUri,
+        rootCaPem: stack.rootCaPem,
+        controllerClassName: CONTROLLER_CLASS_NAME,
+      }),
       workloads: stack.workloads,
       federation: stack.federation,
       ...(stack.nodes === undefined ? {} : { nodes: stack.nodes.agents }),
@@ -164,7 +178,43 @@ export function prepareProgram(options: PrepareOptions = {}): () => ProgramOutpu
   };
 }
 
+/**
+ * A team stack: refuses the keys the platform owns before anything is registered, then reads the
+ * platform's outputs through a StackReference and awaits them, and checks the workloads against
+ * them; only the builder it resolves to registers the team's resources.
+ */
+async function prepareTeamProgram(raw: Record<string, unknown>): Promise<() => ProgramOutputs> {
+  const early = teamKeyProblems(raw);
+  if (early.length > 0) throw new pulumi.RunError(new ConfigError(early).message);
+  const platform = raw.platform as string;
+  const outputs = await readPlatformOutputs(platform);
+  let team;
+  try {
+    team = parseTeamConfig(raw, outputs, pulumi.getStack());
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+  return () => {
+    const stack = new TeamStack("spire-federation", {
+      teamStack: team.teamStack,
+      platform: team.outputs,
+      workloads: team.workloads,
+      workloadFiles: team.workloadFiles,
+      vault: team.vault,
+    });
+    return {
+      platform,
+      trustDomain: team.outputs.trustDomain,
+      workloads: stack.workloads,
+      federation: stack.federation,
+      ...(stack.workloadFiles ? { workloadFiles: stack.workloadFiles.outputs } : {}),
+    };
+  };
+}
+
 /** The program: validates config (failing with every problem, no stack trace), builds the stack. */
-export function program(): ProgramOutputs {
-  return prepareProgram()();
+export function program(): ProgramOutputs | Promise<ProgramOutputs> {
+  const prepared = prepareProgram();
+  return prepared instanceof Promise ? prepared.then((build) => build()) : prepared();
 }

@@ -37,6 +37,7 @@ import {
 import type { CoreModel, CoreWorkload } from "./model";
 import { checkNodes, parseNodes, type NodesContext } from "./nodes/schema";
 import { checkFederation } from "./spire-federation/schema";
+import { platformReservedNamespaces, teamStacksProblems } from "./platform/rules";
 
 export type { CaModel, DatastoreModel, OidcTls } from "./model";
 export { CONFIG_NAMESPACE, ConfigError, MAX_LISTED_PROBLEMS } from "./core/problems";
@@ -119,6 +120,13 @@ export function parseStackConfig(
   const spire = raw.spire === undefined ? {} : get("spire", coreSchemas.spire);
   const workloadList = get("workloads", coreSchemas.workloads);
   const workloadFiles = get("workloadFiles", coreSchemas.workloadFiles) ?? {};
+  const teamStacks = get("teamStacks", coreSchemas.teamStacks) ?? {};
+  if (raw.platform !== undefined) {
+    problems.add(
+      ["platform"],
+      "a team stack's config is parsed by parseTeamConfig (components/platform)",
+    );
+  }
   const nodesCtx: NodesContext = {
     report,
     parse: (schema, value, path) => problems.parse(schema, value, path),
@@ -179,6 +187,14 @@ export function parseStackConfig(
     },
     report,
   );
+
+  // The namespaces the platform gives its team stacks (components/platform/rules.ts).
+  for (const p of teamStacksProblems(
+    teamStacks,
+    platformReservedNamespaces(certManager.namespace, workloads),
+  )) {
+    problems.add(p.path, p.message);
+  }
 
   const oidcRaw = isRecord(raw.oidc) ? raw.oidc : {};
   checkNodes(
@@ -286,6 +302,7 @@ export function parseStackConfig(
       spire,
       workloadFiles,
       nodes,
+      teamStacks,
     }),
     ...(federation === undefined ? {} : { federation }),
     workloads,

@@ -15,6 +15,7 @@ import { rotationLeadProblem } from "./federation/rotation";
 import type { CaKeyType } from "./model";
 import { nodesPolicies } from "./nodes/policies";
 import { spireFederationPolicies } from "./spire-federation/policies";
+import { platformPolicies } from "./platform/policies";
 import {
   CORE_TYPES,
   isSpireRelease,
@@ -284,5 +285,6 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
     }),
     ...nodesPolicies,
     ...spireFederationPolicies,
+    ...platformPolicies,
   ];
 }

@@ -188,4 +188,6 @@ export interface CoreModel {
   federation?: FederationModel;
   /** Workloads with their SPIFFE IDs (grants are added by the relying parties). */
   workloads: CoreWorkload[];
+  /** Team stacks built on this one (`teamStacks`): the namespaces each may use, by stack name. */
+  teamStacks: Record<string, { namespaces: string[] }>;
 }

@@ -21,6 +21,9 @@ export const CORE_TYPES = {
   command: "command:local:Command",
 } as const;
 
+/** Type token of a team stack's component (components/platform): its stack has no SPIRE. */
+export const TEAM_STACK_TYPE = "spire-federation:platform:TeamStack";
+
 /** A resource's inputs. */
 export type Props = Record<string, unknown>;
 
@@ -117,6 +120,8 @@ export function waitsOnSpirePolicy(p: {
     severity: "medium",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
+      // A team stack's resources wait on nothing here: the platform stack deployed SPIRE.
+      if (args.resources.some((r) => r.type === TEAM_STACK_TYPE)) return;
       for (const r of args.resources) {
         if (r.type !== p.type) continue;
         if (!waitsOn(r).some((d) => isSpireRelease(d.type, d.props))) {

@@ -239,7 +239,7 @@ describe("the example stacks and package.json", () => {
       const text = readFileSync(path.join(ROOT, "stacks", f), "utf8");
       const header = text.slice(0, text.search(/^[^#\n]/m));
       const secure = (text.match(/^\s*secure:/gm) ?? []).length;
-      expect(header).toMatch(/^# EXAMPLE stack \(`npm run plan -- --stack [a-z]+`\)/);
+      expect(header).toMatch(/^# EXAMPLE stack \(`npm run plan -- --stack [a-z][a-z-]*`\)/);
       expect(header).toContain(secure > 0 ? "placeholder" : "holds no secure values");
       // What it demonstrates: the stack's own description follows the example note.
       expect(header.split("\n#\n")[1]?.length ?? 0).toBeGreaterThan(80);

@@ -186,6 +186,27 @@ describe("dev stack (generated root)", () => {
       issuerUrl: "https://oidc.dev.spiffe.example.com",
       jwksUri: "https://oidc.dev.spiffe.example.com/keys",
       rootCaPem: root.pem,
+      // The rest of the platform output contract (components/platform/contract.ts).
+      controllerClassName: "spire-federation",
+      clusterName: "dev-cluster",
+      teamStacks: {},
+      reservedNamespaces: [
+        "spire-mgmt",
+        "spire-server",
+        "spire-system",
+        "cert-manager",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "payments",
+        "orders",
+      ],
+      reservedSpiffeIdPaths: [
+        "/spire",
+        "/ns/payments/sa/payments-api",
+        "/ns/orders/sa/orders-worker",
+      ],
+      shared: { vault: { address: "https://vault.dev.example.com:8200", path: "spire-jwt" } },
       workloads: {
         "payments-api": "spiffe://dev.spiffe.example.com/ns/payments/sa/payments-api",
         "orders-worker": "spiffe://dev.spiffe.example.com/ns/orders/sa/orders-worker",

@@ -62,6 +62,9 @@ export interface RunOptions {
   stackOutputs?: (name: string) => Record<string, unknown>;
 }
 
+/** What `prepare` returns: the builder that registers the resources and returns the outputs. */
+export type Builder = () => Record<string, unknown>;
+
 const SIG_KEY = pulumi.runtime.specialSigKey;
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 const SECRET_SIG = pulumi.runtime.specialSecretSig;
@@ -140,14 +143,15 @@ const internals = pulumi.runtime as typeof pulumi.runtime & {
 
 /**
  * Runs a Pulumi program under mocks. `prepare` runs first, outside any resource (config
- * validation belongs there); the builder it returns runs inside the root stack. Rejects with
+ * validation belongs there; it may be async, as a team stack's is: it awaits its platform's
+ * outputs before it registers anything else); the builder it returns runs inside the root stack. Rejects with
  * `prepare`'s own error (e.g. a RunError listing config problems) before anything is registered.
  * Rejects with a RunError, one line per URN in the engine's words, when the program registers a
  * URN twice: the engine fails the deployment there, while the SDK's mock monitor would let the
  * second registration silently replace the first.
  */
 export async function runProgram(
-  prepare: () => () => Record<string, unknown>,
+  prepare: () => Builder | Promise<Builder>,
   options: RunOptions,
 ): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
@@ -175,7 +179,15 @@ export async function runProgram(
     call: (args) => options.call?.(args) ?? {},
   };
   await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview);
-  const build = prepare();
+  let build: Builder;
+  try {
+    build = await prepare();
+  } catch (e) {
+    // A referenced stack without outputs: its own reason, not the checks that found them missing.
+    if (referenceErrors.length > 0)
+      throw new pulumi.RunError([...new Set(referenceErrors)].join("\n"));
+    throw e;
+  }
   const monitor = pulumi.runtime.getMonitor() as unknown as RecordableMonitor;
   const resources: PlannedResource[] = [];
   const outputsByUrn = new Map<string, Record<string, unknown>>();

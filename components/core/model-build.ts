@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { CoreModel, NodeModel } from "../model";
+import type { CoreModel, NodeModel, WorkloadFilesModel } from "../model";
 import { exposureModel } from "../nodes/schema";
 import { DEFAULT_CERT_DIR, DEFAULT_HELPER_IMAGE } from "../workload/rules";
 import { type coreSchemas, DEFAULT_VERSIONS, oidcTlsModel, type oidcTlsSchema } from "./schema";
@@ -32,6 +32,17 @@ export interface CoreFields {
   workloadFiles: Valid<"workloadFiles">;
   /** The parsed `nodes`. */
   nodes: NodeModel[];
+  /** `teamStacks` (empty when absent). */
+  teamStacks: Valid<"teamStacks">;
+}
+
+/** `workloadFiles` with its defaults (a team stack's too). */
+export function workloadFilesModel(workloadFiles: Valid<"workloadFiles">): WorkloadFilesModel {
+  return {
+    enabled: workloadFiles.enabled ?? true,
+    helperImage: workloadFiles.helperImage ?? DEFAULT_HELPER_IMAGE,
+    certDir: workloadFiles.certDir ?? DEFAULT_CERT_DIR,
+  };
 }
 
 /** The core model (without its workloads), with the core's defaults applied. */
@@ -89,11 +100,8 @@ export function coreModel(fields: CoreFields): Omit<CoreModel, "workloads"> {
       },
       server: { exposure: exposureModel(spire.server?.exposure) },
     },
-    workloadFiles: {
-      enabled: workloadFiles.enabled ?? true,
-      helperImage: workloadFiles.helperImage ?? DEFAULT_HELPER_IMAGE,
-      certDir: workloadFiles.certDir ?? DEFAULT_CERT_DIR,
-    },
+    workloadFiles: workloadFilesModel(workloadFiles),
     nodes,
+    teamStacks: fields.teamStacks,
   };
 }

@@ -21,6 +21,7 @@ import {
 import { relyingParties } from "../federation/registry";
 import type { OidcTls } from "../model";
 import { nodeSchema, nodesSchema, nodeWorkloadShape, spireServerSchema } from "../nodes/schema";
+import { platformCoreSchemas } from "../platform/schema";
 import { SPIFFE_SCHEME_PREFIX, trustDomainProblem } from "../spiffe-id";
 import { federatesWithSchema, federationSchema } from "../spire-federation/schema";
 import { SPIRE_SERVER_NAMESPACE } from "../spire-rules";
@@ -179,6 +180,8 @@ export const coreSchemas = {
     certDir: ruled(certDirProblem).optional(),
   }),
   federation: federationSchema,
+  // Team stacks on a platform stack (components/platform/): `platform`, `teamStacks`.
+  ...platformCoreSchemas,
 } as const;
 
 const workloadCoreShape = {

@@ -30,7 +30,7 @@ describe("the plan's command line", () => {
     const root = path.resolve(__dirname, "../..");
     expect(() => loadStackConfig(root, "deve")).toThrow(StackFileError);
     expect(() => loadStackConfig(root, "deve")).toThrow(
-      /^no stack file .*Pulumi\.deve\.yaml \(stack "deve"\); available stacks: curity, dev, east, edge, mesh, prod, west$/,
+      /^no stack file .*Pulumi\.deve\.yaml \(stack "deve"\); available stacks: aws, curity, dev, east, edge, mesh, prod, team-payments, west$/,
     );
   });
 

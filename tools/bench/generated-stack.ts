@@ -1,6 +1,21 @@
 /** The generated stacks of the benchmark's scale runs. */
 import { stringify } from "yaml";
 
+/** The core and Vault of every generated stack (config keys with their namespace). */
+export const BENCH_CORE = {
+  "spire-federation:trustDomain": "bench.spiffe.example.com",
+  "spire-federation:clusterName": "bench",
+  "spire-federation:oidc": {
+    host: "oidc.bench.spiffe.example.com",
+    ingressClassName: "nginx",
+    tls: { acme: { email: "ops@example.com" } },
+  },
+  "spire-federation:ca": { mode: "generated" },
+  "spire-federation:vault": {
+    policies: { read: 'path "secret/*" { capabilities = ["read"] }' },
+  },
+};
+
 /**
  * A stack config with `n` workloads, each with Vault, Azure, Google Cloud, OpenZiti and (unless
  * `aws` is false) AWS grants: three in four workloads get a role of their own by JWT-SVID with a
@@ -35,17 +50,7 @@ export function generatedStack(n: number, { aws = true }: { aws?: boolean } = {}
   return stringify({
     config: {
       "azure-native:subscriptionId": sub,
-      "spire-federation:trustDomain": "bench.spiffe.example.com",
-      "spire-federation:clusterName": "bench",
-      "spire-federation:oidc": {
-        host: "oidc.bench.spiffe.example.com",
-        ingressClassName: "nginx",
-        tls: { acme: { email: "ops@example.com" } },
-      },
-      "spire-federation:ca": { mode: "generated" },
-      "spire-federation:vault": {
-        policies: { read: 'path "secret/*" { capabilities = ["read"] }' },
-      },
+      ...BENCH_CORE,
       "spire-federation:azure": { resourceGroupName: "rg-bench", location: "westeurope" },
       "spire-federation:gcp": {
         project: "acme-bench",

@@ -57,6 +57,40 @@ export interface VaultLogin {
   audience: string;
 }
 
+/**
+ * One workload's JWT role: `role_type: jwt`, `user_claim: sub`, its audience bound, and its
+ * SPIFFE ID bound exactly as `sub` (`bound_claims_type: string`). Team stacks write theirs with it
+ * on the platform's backend.
+ */
+export function vaultJwtRole(
+  name: string,
+  backend: pulumi.Input<string>,
+  role: VaultRoleArgs,
+  tokenPolicies: pulumi.Input<string>[],
+  opts: pulumi.CustomResourceOptions,
+): vault.jwt.AuthBackendRole {
+  return new vault.jwt.AuthBackendRole(
+    name,
+    {
+      backend,
+      roleName: role.name,
+      roleType: "jwt",
+      userClaim: "sub",
+      boundAudiences: [role.audience],
+      boundClaimsType: "string",
+      boundClaims: { sub: role.spiffeId },
+      tokenPolicies,
+      tokenTtl: role.tokenTtlSeconds,
+    },
+    opts,
+  );
+}
+
+/** What a workload needs to log in with `role` on the backend at `path`. */
+export function vaultLogin(path: string, role: VaultRoleArgs): VaultLogin {
+  return { role: role.name, loginPath: `auth/${path}/login`, audience: role.audience };
+}
+
 /** Problems with the args, each as a sentence; empty when they are usable. */
 export function vaultArgsProblems(args: VaultFederationArgs): string[] {
   const problems: string[] = [];
@@ -133,26 +167,17 @@ export class VaultFederation extends pulumi.ComponentResource {
     this.roles = {};
     this.logins = {};
     for (const role of args.roles) {
-      this.roles[role.name] = new vault.jwt.AuthBackendRole(
+      const policies = role.policies.map((p) => this.policies[p].name);
+      this.roles[role.name] = vaultJwtRole(
         `${name}-role-${role.name}`,
+        backendPath,
+        role,
+        policies,
         {
-          backend: backendPath,
-          roleName: role.name,
-          roleType: "jwt",
-          userClaim: "sub",
-          boundAudiences: [role.audience],
-          boundClaimsType: "string",
-          boundClaims: { sub: role.spiffeId },
-          tokenPolicies: role.policies.map((p) => this.policies[p].name),
-          tokenTtl: role.tokenTtlSeconds,
+          parent: this,
         },
-        { parent: this },
       );
-      this.logins[role.name] = {
-        role: role.name,
-        loginPath: `auth/${args.path}/login`,
-        audience: role.audience,
-      };
+      this.logins[role.name] = vaultLogin(args.path, role);
     }
     this.registerOutputs({ logins: this.logins });
   }

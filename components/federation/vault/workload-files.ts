@@ -17,7 +17,7 @@ export const VAULT_JWT_SVID_FILE = "vault-jwt-svid.token";
  * `VAULT_ADDR` is `vault:address` when the stack sets it.
  */
 export function vaultWorkloadFiles(
-  ctx: WorkloadFilesContext<VaultBlock, VaultGrant, VaultLogin>,
+  ctx: Pick<WorkloadFilesContext<VaultBlock, VaultGrant, VaultLogin>, "block" | "login" | "paths">,
 ): WorkloadContribution {
   const { block, login, paths } = ctx;
   return {
