@@ -5,6 +5,7 @@
  * import it without a cycle.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { AnchorsModel } from "./core/anchors";
 
 /** How the OIDC discovery provider gets its serving certificate. */
 export type OidcTls =
@@ -181,6 +182,8 @@ export interface CoreModel {
   workloadFiles: WorkloadFilesModel;
   /** Machines outside Kubernetes that run a SPIRE agent. */
   nodes: NodeModel[];
+  /** How the stack protects its anchors (`anchors`). */
+  anchors: AnchorsModel;
   /** Workloads with their SPIFFE IDs (grants are added by the relying parties). */
   workloads: CoreWorkload[];
 }

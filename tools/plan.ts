@@ -81,9 +81,26 @@ export async function planStack(
       inputs: r.inputs,
       dependencies: r.dependencies,
       propertyDependencies: r.propertyDependencies,
+      options: r.options,
     })),
     outputs: run.outputs,
   };
+}
+
+/** The resource options a resource sets, as the tree shows them: `  [protect, replaceOnChanges: a]`. */
+export function optionsNote(r: PlanResource): string {
+  const o = r.options;
+  if (o === undefined) return "";
+  const notes = [
+    ...(o.protect ? ["protect"] : []),
+    ...(o.retainOnDelete ? ["retainOnDelete"] : []),
+    ...(o.deleteBeforeReplace ? ["deleteBeforeReplace"] : []),
+    ...(o.replaceOnChanges.length > 0
+      ? [`replaceOnChanges: ${o.replaceOnChanges.join(", ")}`]
+      : []),
+    ...(o.ignoreChanges.length > 0 ? [`ignoreChanges: ${o.ignoreChanges.join(", ")}`] : []),
+  ];
+  return notes.length > 0 ? `  [${notes.join("; ")}]` : "";
 }
 
 /** A readable tree of the plan: type and name per resource, children under parents. */
@@ -105,7 +122,7 @@ export function formatTree(plan: Plan): string {
         .filter((n): n is string => n !== undefined);
       const suffix = waits.length > 0 ? `  (waits on ${waits.join(", ")})` : "";
       const branch = parent === null ? "" : last ? "└─ " : "├─ ";
-      lines.push(`${indent}${branch}${r.type}  ${r.name}${suffix}`);
+      lines.push(`${indent}${branch}${r.type}  ${r.name}${optionsNote(r)}${suffix}`);
       walk(r.urn, parent === null ? "" : indent + (last ? "   " : "│  "));
     });
   };

@@ -35,7 +35,7 @@ export interface CoreFields {
 }
 
 /** The core model (without its workloads), with the core's defaults applied. */
-export function coreModel(fields: CoreFields): Omit<CoreModel, "workloads"> {
+export function coreModel(fields: CoreFields): Omit<CoreModel, "workloads" | "anchors"> {
   const { trustDomain, clusterName, oidc, ca, certManager, spire, workloadFiles, nodes } = fields;
   const issuerUrl = `https://${oidc.host}`;
   const datastore = spire.datastore ?? { type: "sqlite3" as const };

@@ -25,6 +25,7 @@ import { nodeSchema, nodesSchema, nodeWorkloadShape, spireServerSchema } from ".
 import { SPIFFE_SCHEME_PREFIX, trustDomainProblem } from "../spiffe-id";
 import { SPIRE_SERVER_NAMESPACE } from "../spire-rules";
 import { certDirProblem, helperImageProblem } from "../workload/rules";
+import { anchorsSchema } from "./anchors";
 import { fieldOf, isRecord, type Problems } from "./problems";
 import type { ParsedWorkload } from "./rules/workloads";
 
@@ -176,6 +177,7 @@ export const coreSchemas = {
       .optional(),
     server: spireServerSchema.optional(),
   }),
+  anchors: anchorsSchema,
   nodes: nodesSchema,
   workloads: z.array(z.unknown(), { error: "must be a list of workloads" }),
   workloadFiles: z.strictObject({
