@@ -21,6 +21,11 @@ export interface AnchorKind {
   nameSuffix?: string;
   /** What it anchors, as the user reads it. */
   what: string;
+  /**
+   * The input paths whose change is an anchor change (the offline diff reads them); absent: all.
+   * A Helm release takes routine value changes in place: only its identity counts.
+   */
+  inputs?: readonly string[];
 }
 
 /** Type token of the anchor guard (a dynamic resource, module `spire-federation`). */
@@ -43,6 +48,13 @@ export const ANCHORS: readonly AnchorKind[] = [
     type: "kubernetes:helm.sh/v3:Release",
     nameSuffix: "-spire-release",
     what: "the SPIRE server (its datastore holds the trust domain's keys and entries)",
+    inputs: [
+      "name",
+      "namespace",
+      "values.global.spire.trustDomain",
+      "values.global.spire.clusterName",
+      "values.global.spire.jwtIssuer",
+    ],
   },
   {
     type: "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",

@@ -8,7 +8,9 @@
  * value known only after deployment as "[unknown]". The policy pack's rules run on the planned
  * resources. `--diff <base.json>` compares with a saved plan. Exit codes: 0 fine, 1 invalid stack
  * file or config, a duplicate URN, or a `--diff` / `--json` file that cannot be used, 2 usage or
- * a bad `--policy-config`, 3 a mandatory policy violation, 4 changes under `--expect-no-changes`.
+ * a bad `--policy-config`, 3 a mandatory policy violation, 5 a change to an anchor under
+ * `--diff` (one `pulumi up` would refuse, or one that replaces or deletes an anchor: see
+ * `anchor-diff.ts`), 4 changes under `--expect-no-changes`; the first that applies, in this order.
  * Errors are one line each (`error: …`), lists cut after {@link MAX_LISTED_PROBLEMS} entries.
  */
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
@@ -16,6 +18,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareProgram } from "../program";
 import { policies } from "../components/policies";
+import { ANCHOR_EXIT_CODE, anchorChanges, formatAnchorChanges } from "./anchor-diff";
 import { diffPlans, formatDiff, isEmptyDiff, type PlanDiff } from "./diff";
 import { runProgram } from "./harness";
 import type { Plan, PlanResource } from "./plan-types";
@@ -388,7 +391,9 @@ export async function main(argv: string[]): Promise<number> {
   let diff: PlanDiff | undefined;
   if (args.diff && base) {
     diff = diffPlans(base, plan);
+    diff.anchors = anchorChanges(base, plan, diff);
     console.log("\n" + formatDiff(diff, `Diff against ${args.diff}`));
+    console.log("\n" + formatAnchorChanges(diff.anchors));
   }
   if (args.json) {
     try {
@@ -400,6 +405,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\nWrote ${args.json}`);
   }
   if (plan.policyViolations.some((v) => v.enforcementLevel === "mandatory")) return 3;
+  if (diff?.anchors !== undefined && diff.anchors.length > 0) return ANCHOR_EXIT_CODE;
   return args.expectNoChanges && diff && !isEmptyDiff(diff) ? 4 : 0;
 }
 
