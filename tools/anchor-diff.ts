@@ -38,6 +38,8 @@ export interface AnchorChange {
 /** The exit code of `npm run plan -- --diff` when an anchor changes. */
 export const ANCHOR_EXIT_CODE = 5;
 
+const summary = (r: PlanResource) => ({ urn: r.urn, type: r.type, name: r.name });
+
 function isAnchor(r: PlanResource): boolean {
   return anchorOf(r.type, r.name) !== undefined || r.options?.protect === true;
 }
@@ -95,9 +97,6 @@ export function anchorChanges(base: Plan, plan: Plan, diff: PlanDiff): AnchorCha
       .map((c) => c.path)
       .filter((p) => !p.startsWith("(") && counts(r, p));
     const nowProtected = r.options?.protect ?? true;
-    if (wasProtected(old) && r.options !== undefined && !r.options.protect) {
-      out.push({ ...changed, effect: "unprotects", reason: `drops the protection of ${what(r)}` });
-    }
     if (paths.length === 0) continue;
     const rocs = r.options?.replaceOnChanges ?? [];
     const replacing = paths.filter((p) => rocs.some((roc) => under(p, roc)));
@@ -119,6 +118,15 @@ export function anchorChanges(base: Plan, plan: Plan, diff: PlanDiff): AnchorCha
       effect: "changes",
       reason: `${paths.join(", ")} changed on ${what(r)}: the provider may replace it${nowProtected ? " (protected: pulumi up then refuses)" : ""}`,
     });
+  }
+  // Protection dropped (resources in both plans, changed or not).
+  for (const [k, r] of after) {
+    const old = before.get(k);
+    if (old === undefined || !isAnchor(old) || r.options === undefined || r.options.protect) {
+      continue;
+    }
+    if (!wasProtected(old)) continue;
+    out.push({ ...summary(r), effect: "unprotects", reason: `drops the protection of ${what(r)}` });
   }
   return out;
 }
