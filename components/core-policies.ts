@@ -3,6 +3,7 @@
  * discovery endpoint's TLS for relying parties that fetch it themselves (declared by each
  * relying party, see `federation/contract.ts`).
  */
+import { anchorPolicies } from "./anchor-policies";
 import type {
   PolicyResource,
   ReportViolation,
@@ -229,5 +230,6 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
       type: CORE_TYPES.clusterSpiffeId,
     }),
     ...nodesPolicies,
+    ...anchorPolicies,
   ];
 }

@@ -11,7 +11,6 @@
  * (see `policy-types.ts`): the package root's declarations never name `@pulumi/policy`.
  */
 import type * as policy from "@pulumi/policy";
-import { anchorPolicies } from "./anchor-policies";
 import { corePolicies } from "./core-policies";
 import type { AnyRelyingParty } from "./federation/contract";
 import { AZURE_TYPES } from "./federation/azure/policies";
@@ -42,7 +41,6 @@ const parties: readonly AnyRelyingParty[] = relyingParties;
 /** Every rule: the core's, then each relying party's (what `PolicyPackArgs.policies` takes). */
 export const policies: policy.Policies = [
   ...corePolicies(parties),
-  ...anchorPolicies,
   ...parties.flatMap((p) => p.policies),
 ];
 
