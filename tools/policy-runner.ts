@@ -289,7 +289,7 @@ export async function runPolicies(
       propertyDependencies: {},
       isType: () => false,
       asType: () => undefined,
-    } as unknown as PolicyResource);
+    });
   }
   for (const r of planned) {
     const res = resources.get(r.urn) as PolicyResource;
