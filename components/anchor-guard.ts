@@ -62,7 +62,7 @@ export function guardProblems(olds: Partial<AnchorGuardState>, news: AnchorGuard
   const problems: string[] = [];
   const before = olds.anchors ?? {};
   for (const key of Object.keys(ANCHORED_VALUES) as AnchoredValue[]) {
-    const [was, now] = [before[key], news.anchors[key]];
+    const [was, now] = [before[key] || undefined, news.anchors[key]];
     if (!breaks(key, was, now) || news.allowMigration.includes(key)) continue;
     problems.push(
       `spire-federation:anchors: ${key} changed from ${JSON.stringify(was)} to ` +
@@ -110,9 +110,12 @@ export const anchorGuardProvider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** The SHA-256 of a root certificate PEM (whitespace-trimmed), hex: the guard's `root`. */
-export function rootFingerprint(pem: string): string {
-  return createHash("sha256").update(pem.trim()).digest("hex");
+/**
+ * The SHA-256 of a root certificate PEM (whitespace-trimmed), hex: the guard's `root`; empty
+ * while there is no PEM (never after the root is created).
+ */
+export function rootFingerprint(pem: string | undefined): string {
+  return pem === undefined ? "" : createHash("sha256").update(pem.trim()).digest("hex");
 }
 
 /** Arguments of {@link AnchorGuard}. */
