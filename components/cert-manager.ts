@@ -7,6 +7,7 @@
  * - `clusterIssuer` root: an existing ClusterIssuer (Vault PKI, an HSM-backed CA…) and its root
  *   PEM from config; nothing is created for it.
  */
+import { anchorOptions } from "./anchors";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -40,6 +41,11 @@ export interface ExistingRootArgs {
 
 /** Arguments of {@link CertManager}. */
 export interface CertManagerArgs {
+  /**
+   * Protect this component's anchors (the generated root key and certificate) so that the engine refuses to delete or replace
+   * them (`anchors.protect`). Default: true.
+   */
+  protectAnchors?: boolean;
   /** Install the cert-manager chart (false when the cluster already runs cert-manager). */
   install: boolean;
   /** Version of the jetstack/cert-manager chart, e.g. `v1.19.1`. */
@@ -98,7 +104,9 @@ export class CertManager extends pulumi.ComponentResource {
       const key = new tls.PrivateKey(
         `${name}-root-key`,
         { ...KEY_ALGORITHMS[root.keyAlgorithm] },
-        { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh"] },
+        anchorOptions(this, args.protectAnchors, {
+          additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh"],
+        }),
       );
       const cert = new tls.SelfSignedCert(
         `${name}-root-cert`,
@@ -109,9 +117,12 @@ export class CertManager extends pulumi.ComponentResource {
           isCaCertificate: true,
           setSubjectKeyId: true,
           validityPeriodHours: root.validityHours,
+          // No early renewal: the provider plans a replacement once `readyForRenewal` (within
+          // earlyRenewalHours of the end, or past it); protected, that replacement is refused.
+          earlyRenewalHours: 0,
           allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
         },
-        { parent: this },
+        anchorOptions(this, args.protectAnchors),
       );
       const secret = new k8s.core.v1.Secret(
         `${name}-root-secret`,

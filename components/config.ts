@@ -10,6 +10,7 @@
  * are reached through the registry.
  */
 import type { z } from "zod";
+import { anchorsModel, checkSpireUpgrade } from "./core/anchors";
 import { coreModel } from "./core/model-build";
 import { ConfigError, fieldOf, isRecord, Problems } from "./core/problems";
 import { checkComposition } from "./core/rules/composition";
@@ -20,6 +21,7 @@ import { checkWorkloads } from "./core/rules/workloads";
 import {
   caValidityHours,
   coreSchemas,
+  DEFAULT_VERSIONS,
   oidcTlsModel,
   parseWorkload,
   REQUIRED_KEYS,
@@ -127,6 +129,7 @@ export function parseStackConfig(
       "a team stack's config is parsed by parseTeamConfig (components/platform)",
     );
   }
+  const anchors = get("anchors", coreSchemas.anchors);
   const nodesCtx: NodesContext = {
     report,
     parse: (schema, value, path) => problems.parse(schema, value, path),
@@ -163,6 +166,14 @@ export function parseStackConfig(
     blocks.set(p.key, get(p.key, p.blockSchema));
   }
   checkSpireTtls(ttls, report);
+  const spireChart = spireField("chartVersion");
+  if (spireChart.valid) {
+    checkSpireUpgrade(
+      anchors?.deployedSpireChart,
+      spireChart.value ?? DEFAULT_VERSIONS.spire,
+      report,
+    );
+  }
   if (options.secretKeys !== undefined) {
     const problemsOfSecrecy = secrecyProblems(
       raw,
@@ -305,6 +316,7 @@ export function parseStackConfig(
       teamStacks,
     }),
     ...(federation === undefined ? {} : { federation }),
+    anchors: anchorsModel(anchors),
     workloads,
   };
   // Each configured relying party's block, and each workload's grants, with defaults.

@@ -3,6 +3,7 @@
  * discovery endpoint's TLS for relying parties that fetch it themselves (declared by each
  * relying party, see `federation/contract.ts`).
  */
+import { anchorPolicies } from "./anchor-policies";
 import type {
   PolicyResource,
   ReportViolation,
@@ -286,5 +287,6 @@ export function corePolicies(parties: readonly AnyRelyingParty[]): Policy[] {
     ...nodesPolicies,
     ...spireFederationPolicies,
     ...platformPolicies,
+    ...anchorPolicies,
   ];
 }

@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { FederationModel } from "./spire-federation/schema";
+import type { AnchorsModel } from "./core/anchors";
 
 /** How the OIDC discovery provider gets its serving certificate. */
 export type OidcTls =
@@ -186,6 +187,8 @@ export interface CoreModel {
   nodes: NodeModel[];
   /** SPIRE-to-SPIRE federation (components/spire-federation), when configured. */
   federation?: FederationModel;
+  /** How the stack protects its anchors (`anchors`). */
+  anchors: AnchorsModel;
   /** Workloads with their SPIFFE IDs (grants are added by the relying parties). */
   workloads: CoreWorkload[];
   /** Team stacks built on this one (`teamStacks`): the namespaces each may use, by stack name. */

@@ -15,6 +15,7 @@
  * Every values key set here exists in the pinned chart (test/spire-values.test.ts checks them
  * against the chart's key list); Helm silently ignores unknown keys.
  */
+import { anchorOptions } from "./anchors";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatastoreModel, OidcTls } from "./config";
@@ -91,6 +92,11 @@ export interface SpireValuesArgs {
 
 /** Arguments of {@link Spire}. */
 export interface SpireArgs extends SpireValuesArgs {
+  /**
+   * Protect this component's anchors (the SPIRE release) so that the engine refuses to delete or replace
+   * them (`anchors.protect`). Default: true.
+   */
+  protectAnchors?: boolean;
   /** Version of the spire chart. */
   chartVersion: string;
   /** Version of the spire-crds chart. */
@@ -293,7 +299,9 @@ export class Spire extends pulumi.ComponentResource {
       },
       // The chart's Role lets the upstream authority manage CertificateRequests in the server's
       // namespace, all it touches (spire pkg/server/plugin/upstreamauthority/certmanager).
-      { parent: this, dependsOn: [this.crdsRelease, ...args.upstreamReady] },
+      anchorOptions(this, args.protectAnchors, {
+        dependsOn: [this.crdsRelease, ...args.upstreamReady],
+      }),
     );
 
     // The controller manager's webhook rejects ClusterSPIFFEIDs until the release is ready.

@@ -4,6 +4,7 @@
  * certificate, never from a cluster resource, so relying parties need not wait for Kubernetes.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { AnchorGuard, type AnchoredValues, rootFingerprint } from "./anchor-guard";
 import { CertManager } from "./cert-manager";
 import type { StackModel } from "./config";
 import { rejectProblems } from "./federation/args";
@@ -83,6 +84,8 @@ export class SpireFederation extends pulumi.ComponentResource {
   readonly nodes?: Nodes;
   /** Peer trust domains and this trust domain's bundle endpoint (when `federation` is set). */
   readonly trustDomainFederation?: TrustDomainFederation;
+  /** The record of the anchored values that refuses their change (see anchor-guard.ts). */
+  readonly anchorGuard: AnchorGuard;
   /** The trust domain. */
   readonly trustDomain: pulumi.Output<string>;
   /** The OIDC issuer URL (from config, known before anything is deployed). */
@@ -136,6 +139,7 @@ export class SpireFederation extends pulumi.ComponentResource {
                 clusterIssuerName: "spire-federation-root",
               }
             : m.ca,
+        protectAnchors: m.anchors.protect,
       },
       { parent: this },
     );
@@ -149,6 +153,7 @@ export class SpireFederation extends pulumi.ComponentResource {
         // ClusterSPIFFEIDs select pods; node workloads get ClusterStaticEntries below.
         workloads: m.workloads.filter((w): w is PodWorkload & typeof w => w.mode === "pod"),
         upstreamReady: this.certManager.ready,
+        protectAnchors: m.anchors.protect,
       },
       { parent: this },
     );
@@ -180,27 +185,30 @@ export class SpireFederation extends pulumi.ComponentResource {
     this.federation = Object.fromEntries(m.workloads.map((w) => [w.name, {}]));
     const parties: readonly AnyRelyingParty[] = relyingParties;
     const blocks = m as unknown as Record<string, unknown>;
+    const anchored: AnchoredValues = {
+      trustDomain: m.trustDomain,
+      issuer: m.oidc.issuerUrl,
+      clusterName: m.clusterName,
+    };
     for (const party of parties) {
       const block = blocks[party.key];
       if (block === undefined) continue;
-      const built = party.build(
-        `${name}-${componentSuffix(party.key)}`,
-        {
-          core: m,
-          block,
-          grants: m.workloads.flatMap((w) => {
-            const grant = (w as unknown as Record<string, unknown>)[party.key];
-            return grant === undefined ? [] : [{ workload: w, grant }];
-          }),
-          trust: {
-            rootCertificatePem: this.certManager.rootCertificatePem,
-            rootPrivateKeyPem: this.certManager.rootPrivateKeyPem,
-            spireRelease: this.spire.release,
-            controllerClassName: CONTROLLER_CLASS_NAME,
-          },
+      const ctx = {
+        core: m,
+        block,
+        grants: m.workloads.flatMap((w) => {
+          const grant = (w as unknown as Record<string, unknown>)[party.key];
+          return grant === undefined ? [] : [{ workload: w, grant }];
+        }),
+        trust: {
+          rootCertificatePem: this.certManager.rootCertificatePem,
+          rootPrivateKeyPem: this.certManager.rootPrivateKeyPem,
+          spireRelease: this.spire.release,
+          controllerClassName: CONTROLLER_CLASS_NAME,
         },
-        { parent: this },
-      );
+      };
+      Object.assign(anchored, party.anchoredValues?.(ctx));
+      const built = party.build(`${name}-${componentSuffix(party.key)}`, ctx, { parent: this });
       this.relyingParties[party.key as RelyingPartyKey] = built.component;
       Object.assign(this.extraOutputs, built.outputs);
       for (const [workload, login] of Object.entries(built.logins)) {
@@ -263,6 +271,18 @@ export class SpireFederation extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+
+    // The guard: the anchored values a deployed stack keeps (see anchor-guard.ts).
+    this.anchorGuard = new AnchorGuard(
+      `${name}-anchors`,
+      {
+        anchors: { ...anchored, root: this.certManager.rootCertificatePem.apply(rootFingerprint) },
+        allowMigration: m.anchors.allowMigration,
+        protect: m.anchors.protect,
+        spireChart: m.spire.chartVersion,
+      },
+      { parent: this },
+    );
 
     this.trustDomain = pulumi.output(m.trustDomain);
     this.issuerUrl = pulumi.output(m.oidc.issuerUrl);

@@ -10,6 +10,6 @@ import * as path from "node:path";
 const load = createRequire(__filename);
 const bin = (file: string): unknown => load(path.join(__dirname, "..", "bin", file));
 
-export const { planStack } = bin("tools/plan.js") as typeof import("../tools/plan");
+export const { planStack, main } = bin("tools/plan.js") as typeof import("../tools/plan");
 export const { prepareProgram } = bin("program.js") as typeof import("../program");
 export const { runProgram } = bin("tools/harness.js") as typeof import("../tools/harness");

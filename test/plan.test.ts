@@ -26,6 +26,7 @@ describe("planStack(prod)", () => {
         "dependencies",
         "inputs",
         "name",
+        "options",
         "parent",
         "propertyDependencies",
         "type",

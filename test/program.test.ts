@@ -51,8 +51,8 @@ describe("dev stack (generated root)", () => {
     );
     // 11 for the trust domain (no ClusterSPIFFEID: both workloads have the chart's default ID),
     // 7 for Vault (component, gate, backend, 2 policies, 2 roles), 3 for the workload files
-    // (component, one ConfigMap per workload)
-    expect(run.resources).toHaveLength(21);
+    // (component, one ConfigMap per workload), 1 anchor guard
+    expect(run.resources).toHaveLength(22);
     expect(run.resources.filter((r) => r.type.startsWith("vault:"))).toHaveLength(5);
     const cm = find(run, "spire-federation:index:CertManager");
     const spire = find(run, "spire-federation:index:Spire");

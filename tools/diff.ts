@@ -38,6 +38,8 @@ export interface PlanDiff {
   changed: ResourceChange[];
   /** Stack outputs that differ. */
   outputs: PropertyChange[];
+  /** Changes to anchors (set by the plan's `--diff`; see `anchor-diff.ts`). */
+  anchors?: import("./anchor-diff").AnchorChange[];
 }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

@@ -9,6 +9,20 @@ import * as pulumi from "@pulumi/pulumi";
 /** A JSON value as the plan prints it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** The resource options the engine acts on when it plans a change (as registered). */
+export interface ResourceOptionsRecord {
+  /** The engine refuses to delete or replace it. */
+  protect: boolean;
+  /** Deleting it only drops it from the state. */
+  retainOnDelete: boolean;
+  /** A replacement deletes it before creating the new one. */
+  deleteBeforeReplace: boolean;
+  /** Input paths whose change replaces it. */
+  replaceOnChanges: string[];
+  /** Input paths whose change is ignored. */
+  ignoreChanges: string[];
+}
+
 /** One registered resource. */
 export interface PlannedResource {
   /** The resource's URN. */
@@ -29,6 +43,8 @@ export interface PlannedResource {
   propertyDependencies: Record<string, string[]>;
   /** The raw inputs as the mock saw them (secrets unwrapped): for tests, never printed. */
   rawInputs: Record<string, unknown>;
+  /** Its resource options. */
+  options: ResourceOptionsRecord;
 }
 
 /** What a program run produced. */
@@ -115,6 +131,11 @@ interface RegisterRequest {
   getCustom(): boolean;
   getObject(): StructLike | undefined;
   getDependenciesList(): string[];
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+  getDeletebeforereplace(): boolean;
+  getReplaceonchangesList(): string[];
+  getIgnorechangesList(): string[];
   getPropertydependenciesMap(): {
     forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void;
   };
@@ -221,6 +242,13 @@ export async function runProgram(
       dependencies: [...new Set(req.getDependenciesList())],
       propertyDependencies,
       rawInputs: unwrapSecrets(raw) as Record<string, unknown>,
+      options: {
+        protect: req.getProtect(),
+        retainOnDelete: req.getRetainondelete(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        ignoreChanges: req.getIgnorechangesList(),
+      },
     };
     return register(req, (err, resp) => {
       if (!err && resp) {

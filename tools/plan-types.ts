@@ -1,5 +1,5 @@
 /** The shape of an offline plan, as `--json` writes it. */
-import type { Json } from "./harness";
+import type { Json, ResourceOptionsRecord } from "./harness";
 import type { Violation } from "./policy-runner";
 
 /** One resource of the plan. */
@@ -18,6 +18,8 @@ export interface PlanResource {
   dependencies: string[];
   /** For each input built from other resources' outputs, the URNs it came from (data edges). */
   propertyDependencies?: Record<string, string[]>;
+  /** Its resource options (absent in plans written before they were recorded). */
+  options?: ResourceOptionsRecord;
 }
 
 /** The plan as `--json` writes it. */

@@ -8,7 +8,9 @@
  * value known only after deployment as "[unknown]". The policy pack's rules run on the planned
  * resources. `--diff <base.json>` compares with a saved plan. Exit codes: 0 fine, 1 invalid stack
  * file or config, a duplicate URN, or a `--diff` / `--json` file that cannot be used, 2 usage or
- * a bad `--policy-config`, 3 a mandatory policy violation, 4 changes under `--expect-no-changes`.
+ * a bad `--policy-config`, 3 a mandatory policy violation, 5 a change to an anchor under
+ * `--diff` (one `pulumi up` would refuse, or one that replaces or deletes an anchor: see
+ * `anchor-diff.ts`), 4 changes under `--expect-no-changes`; the first that applies, in this order.
  * Errors are one line each (`error: …`), lists cut after {@link MAX_LISTED_PROBLEMS} entries.
  */
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
@@ -16,6 +18,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareProgram } from "../program";
 import { policies } from "../components/policies";
+import { ANCHOR_EXIT_CODE, anchorChanges, formatAnchorChanges } from "./anchor-diff";
 import { diffPlans, formatDiff, isEmptyDiff, type PlanDiff } from "./diff";
 import { runProgram } from "./harness";
 import type { Plan, PlanResource } from "./plan-types";
@@ -81,9 +84,26 @@ export async function planStack(
       inputs: r.inputs,
       dependencies: r.dependencies,
       propertyDependencies: r.propertyDependencies,
+      options: r.options,
     })),
     outputs: run.outputs,
   };
+}
+
+/** The resource options a resource sets, as the tree shows them: `  [protect, replaceOnChanges: a]`. */
+export function optionsNote(r: PlanResource): string {
+  const o = r.options;
+  if (o === undefined) return "";
+  const notes = [
+    ...(o.protect ? ["protect"] : []),
+    ...(o.retainOnDelete ? ["retainOnDelete"] : []),
+    ...(o.deleteBeforeReplace ? ["deleteBeforeReplace"] : []),
+    ...(o.replaceOnChanges.length > 0
+      ? [`replaceOnChanges: ${o.replaceOnChanges.join(", ")}`]
+      : []),
+    ...(o.ignoreChanges.length > 0 ? [`ignoreChanges: ${o.ignoreChanges.join(", ")}`] : []),
+  ];
+  return notes.length > 0 ? `  [${notes.join("; ")}]` : "";
 }
 
 /** A readable tree of the plan: type and name per resource, children under parents. */
@@ -105,7 +125,7 @@ export function formatTree(plan: Plan): string {
         .filter((n): n is string => n !== undefined);
       const suffix = waits.length > 0 ? `  (waits on ${waits.join(", ")})` : "";
       const branch = parent === null ? "" : last ? "└─ " : "├─ ";
-      lines.push(`${indent}${branch}${r.type}  ${r.name}${suffix}`);
+      lines.push(`${indent}${branch}${r.type}  ${r.name}${optionsNote(r)}${suffix}`);
       walk(r.urn, parent === null ? "" : indent + (last ? "   " : "│  "));
     });
   };
@@ -371,7 +391,9 @@ export async function main(argv: string[]): Promise<number> {
   let diff: PlanDiff | undefined;
   if (args.diff && base) {
     diff = diffPlans(base, plan);
+    diff.anchors = anchorChanges(base, plan, diff);
     console.log("\n" + formatDiff(diff, `Diff against ${args.diff}`));
+    console.log("\n" + formatAnchorChanges(diff.anchors));
   }
   if (args.json) {
     try {
@@ -383,6 +405,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\nWrote ${args.json}`);
   }
   if (plan.policyViolations.some((v) => v.enforcementLevel === "mandatory")) return 3;
+  if (diff?.anchors !== undefined && diff.anchors.length > 0) return ANCHOR_EXIT_CODE;
   return args.expectNoChanges && diff && !isEmptyDiff(diff) ? 4 : 0;
 }
 

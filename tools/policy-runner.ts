@@ -275,12 +275,21 @@ export async function runPolicies(
       name: r.name,
       urn: r.urn,
       props: toProps(r.inputs) as Record<string, unknown>,
-      opts: {},
+      // As @pulumi/policy's PolicyResourceOptions: the options the plan recorded.
+      opts: {
+        protect: r.options?.protect ?? false,
+        ignoreChanges: r.options?.ignoreChanges ?? [],
+        deleteBeforeReplace: r.options?.deleteBeforeReplace ?? false,
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: r.parent ?? undefined,
+      },
       dependencies: [],
       propertyDependencies: {},
       isType: () => false,
       asType: () => undefined,
-    } as unknown as PolicyResource);
+    });
   }
   for (const r of planned) {
     const res = resources.get(r.urn) as PolicyResource;

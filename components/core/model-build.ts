@@ -46,7 +46,7 @@ export function workloadFilesModel(workloadFiles: Valid<"workloadFiles">): Workl
 }
 
 /** The core model (without its workloads), with the core's defaults applied. */
-export function coreModel(fields: CoreFields): Omit<CoreModel, "workloads"> {
+export function coreModel(fields: CoreFields): Omit<CoreModel, "workloads" | "anchors"> {
   const { trustDomain, clusterName, oidc, ca, certManager, spire, workloadFiles, nodes } = fields;
   const issuerUrl = `https://${oidc.host}`;
   const datastore = spire.datastore ?? { type: "sqlite3" as const };

@@ -26,6 +26,7 @@ import { SPIFFE_SCHEME_PREFIX, trustDomainProblem } from "../spiffe-id";
 import { federatesWithSchema, federationSchema } from "../spire-federation/schema";
 import { SPIRE_SERVER_NAMESPACE } from "../spire-rules";
 import { certDirProblem, helperImageProblem } from "../workload/rules";
+import { anchorsSchema } from "./anchors";
 import { fieldOf, isRecord, type Problems } from "./problems";
 import type { ParsedWorkload } from "./rules/workloads";
 
@@ -172,6 +173,7 @@ export const coreSchemas = {
       .optional(),
     server: spireServerSchema.optional(),
   }),
+  anchors: anchorsSchema,
   nodes: nodesSchema,
   workloads: z.array(z.unknown(), { error: "must be a list of workloads" }),
   workloadFiles: z.strictObject({

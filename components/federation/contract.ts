@@ -12,6 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { CaKeyType, CoreModel, CoreWorkload, OidcTls } from "../model";
 import type { Policy } from "../policy-types";
+import type { AnchoredValues } from "../anchor-guard";
 import type { WorkloadPaths } from "./paths";
 import type { JwksCaching } from "./rotation";
 
@@ -205,6 +206,11 @@ export interface RelyingParty<K extends string, BIn, B, GIn, G, L> {
   model(block: BIn, ctx: { providerConfig: Readonly<Record<string, string | undefined>> }): B;
   /** One workload's grant with defaults applied. */
   grant(grant: GIn, workload: CoreWorkload, block: B): G;
+  /**
+   * This party's anchored values for the guard (e.g. the Vault path, the pool ID), from the
+   * same context `build` gets. A list-valued one (identity names) is comma-joined and sorted.
+   */
+  anchoredValues?(ctx: BuildContext<B, G>): AnchoredValues;
   /** Builds the component and the per-workload logins. */
   build(name: string, ctx: BuildContext<B, G>, opts: pulumi.ComponentResourceOptions): Built<L>;
   /**

@@ -12,6 +12,7 @@
  * - credential names 3–120 characters of `[A-Za-z0-9_-]`, starting alphanumeric;
  * - tokens must be RS256 (SPIRE's CA key must be RSA: checked by the stack config).
  */
+import { anchorOptions } from "../../anchors";
 import { createHash } from "node:crypto";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
@@ -64,6 +65,11 @@ export interface EntraIdentityArgs {
 
 /** Arguments of {@link EntraFederation}. */
 export interface EntraFederationArgs {
+  /**
+   * Protect this component's anchors (the managed identities) so that the engine refuses to delete or replace
+   * them (`anchors.protect`). Default: true.
+   */
+  protectAnchors?: boolean;
   /** The OIDC issuer URL, matched exactly against the token's `iss`. */
   issuerUrl: string;
   /** The single audience (default {@link ENTRA_AUDIENCE}). */
@@ -163,7 +169,7 @@ export class EntraFederation extends pulumi.ComponentResource {
           location: args.location,
           tags: { "managed-by": "spire-federation" },
         },
-        { parent: this },
+        anchorOptions(this, args.protectAnchors),
       );
       this.identities[spec.name] = identity;
       this.logins[spec.name] = {

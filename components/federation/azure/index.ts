@@ -69,11 +69,18 @@ export const azure = defineRelyingParty({
   },
   model: azureModel,
   grant: azureGrant,
+  anchoredValues: ({ grants }) => ({
+    azureIdentities: entraIdentities(grants)
+      .map((i) => i.name)
+      .sort()
+      .join(","),
+  }),
   build: (name, { core, block, grants }, opts) => {
     const component = new EntraFederation(
       name,
       {
         issuerUrl: core.oidc.issuerUrl,
+        protectAnchors: core.anchors.protect,
         audience: block.audience,
         resourceGroupName: block.resourceGroupName,
         location: block.location,

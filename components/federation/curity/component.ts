@@ -24,6 +24,7 @@
  * - scopes per client; the client credentials capability only.
  * Order: trust stores and the HTTP client → clients → mappings.
  */
+import { anchorOptions } from "../../anchors";
 import * as pulumi from "@pulumi/pulumi";
 import { inDir, SVID_CERT_FILE, SVID_DIR, SVID_KEY_FILE } from "../paths";
 import { rejectProblems } from "../args";
@@ -56,6 +57,11 @@ export interface CurityClientArgs {
 
 /** Arguments of {@link CurityFederation}. */
 export interface CurityFederationArgs {
+  /**
+   * Protect this component's anchors (the trust store entries) so that the engine refuses to delete or replace
+   * them (`anchors.protect`). Default: true.
+   */
+  protectAnchors?: boolean;
   /** Admin service and credentials (the password a secret). */
   connection: {
     /** Admin base URL (https origin). */
@@ -246,7 +252,7 @@ export class CurityFederation extends pulumi.ComponentResource {
           key: curityIds.rootTrustStore(args.idPrefix),
           pem: args.rootCaPem,
         },
-        { parent: this },
+        anchorOptions(this, args.protectAnchors),
       );
     }
     if (anyJwt && args.discoveryCaPem !== undefined) {
@@ -258,7 +264,7 @@ export class CurityFederation extends pulumi.ComponentResource {
           key: curityIds.discoveryTrustStore(args.idPrefix),
           pem: args.discoveryCaPem,
         },
-        { parent: this },
+        anchorOptions(this, args.protectAnchors),
       );
       const httpId = curityIds.jwksHttpClient(args.idPrefix);
       this.jwksHttpClient = new CurityEntity(

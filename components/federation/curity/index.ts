@@ -70,6 +70,7 @@ export const curity = defineRelyingParty({
         certDir: core.workloadFiles.certDir,
         idPrefix: block.idPrefix,
         issuerUrl: core.oidc.issuerUrl,
+        protectAnchors: core.anchors.protect,
         jwksUri: core.oidc.jwksUri,
         jwtAlgorithm: JWT_ALGORITHM[core.spire.caKeyType],
         allowedAlgorithms: block.signatureAlgorithms,

@@ -20,6 +20,7 @@
  * different names; the same tuple twice is a config error. Each member aliases its name from
  * before the hash (see {@link iamMemberNames}), so existing stacks see no replacement.
  */
+import { anchorOptions } from "../../anchors";
 import { createHash } from "node:crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -131,6 +132,11 @@ export interface GcpGrantArgs {
 
 /** Arguments of {@link GcpFederation}. */
 export interface GcpFederationArgs extends GcpPoolSettings {
+  /**
+   * Protect this component's anchors (the pool and its providers) so that the engine refuses to delete or replace
+   * them (`anchors.protect`). Default: true.
+   */
+  protectAnchors?: boolean;
   /** The OIDC issuer URL. */
   issuerUrl: string;
   /** The trust domain; the attribute condition admits only its SPIFFE IDs. */
@@ -271,7 +277,7 @@ export class GcpFederation extends pulumi.ComponentResource {
         displayName: `SPIFFE ${td}`.slice(0, 32),
         description: `SPIFFE trust domain ${td} (managed by spire-federation)`,
       },
-      { parent: this },
+      anchorOptions(this, args.protectAnchors),
     );
 
     const audiences: { oidc?: string; x509?: string } = {};
@@ -287,7 +293,7 @@ export class GcpFederation extends pulumi.ComponentResource {
           ...oidcProviderAttributes(td),
           oidc: { issuerUri: args.issuerUrl, allowedAudiences: [audiences.oidc] },
         },
-        { parent: this },
+        anchorOptions(this, args.protectAnchors),
       );
     }
     if (args.x509) {
@@ -302,7 +308,7 @@ export class GcpFederation extends pulumi.ComponentResource {
           ...x509ProviderAttributes(td),
           x509: { trustStore: { trustAnchors: [{ pemCertificate: args.rootCaPem }] } },
         },
-        { parent: this },
+        anchorOptions(this, args.protectAnchors),
       );
     }
 

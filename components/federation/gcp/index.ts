@@ -42,6 +42,7 @@ export const gcp = defineRelyingParty({
   },
   model: gcpModel,
   grant: gcpGrant,
+  anchoredValues: ({ block }) => ({ gcpPool: `${block.project}/${block.poolId}` }),
   build: (name, { core, block, grants, trust }, opts) => {
     const component = new GcpFederation(
       name,
@@ -49,6 +50,7 @@ export const gcp = defineRelyingParty({
         ...block,
         issuerUrl: core.oidc.issuerUrl,
         trustDomain: core.trustDomain,
+        protectAnchors: core.anchors.protect,
         rootCaPem: trust.rootCertificatePem,
         certDir: core.workloadFiles.certDir,
         grants: grants.map(({ workload, grant }) => ({

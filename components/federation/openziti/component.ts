@@ -13,6 +13,7 @@
  * - external JWT signers match `iss` exactly (unique per controller) and map `sub` to externalId.
  * Order: CA → verification → identities.
  */
+import { anchorOptions } from "../../anchors";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { ZitiConnection } from "./api";
@@ -63,6 +64,11 @@ export interface ZitiIdentityArgs {
 
 /** Arguments of {@link OpenZitiFederation}. */
 export interface OpenZitiFederationArgs {
+  /**
+   * Protect this component's anchors (the CA) so that the engine refuses to delete or replace
+   * them (`anchors.protect`). Default: true.
+   */
+  protectAnchors?: boolean;
   /** Controller URL and admin credentials (the password a secret). */
   connection: {
     /** Controller base URL. */
@@ -282,7 +288,7 @@ export class OpenZitiFederation extends pulumi.ComponentResource {
           connection,
           body: spiffeCaBody(args.caName, args.rootCaPem),
         },
-        { parent: this },
+        anchorOptions(this, args.protectAnchors),
       );
       this.verificationToken = this.ca.verificationToken;
       identitiesAfter = [this.ca];

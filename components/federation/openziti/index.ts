@@ -57,6 +57,7 @@ export const openziti = defineRelyingParty({
         jwt: z.jwt,
         audience: z.audience,
         issuerUrl: core.oidc.issuerUrl,
+        protectAnchors: core.anchors.protect,
         jwksUri: core.oidc.jwksUri,
         certDir: core.workloadFiles.certDir,
         rootCaPem: trust.rootCertificatePem,

@@ -9,6 +9,7 @@
  * - a token with `aud` is rejected unless the role has `bound_audiences`;
  * - `bound_claims: { sub: <SPIFFE ID> }` with `bound_claims_type: string` pins the workload.
  */
+import { anchorOptions } from "../../anchors";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { oidcReadinessGate } from "./gate";
@@ -31,6 +32,11 @@ export interface VaultRoleArgs {
 
 /** Arguments of {@link VaultFederation}. */
 export interface VaultFederationArgs {
+  /**
+   * Protect this component's anchors (the JWT auth backend) so that the engine refuses to delete or replace
+   * them (`anchors.protect`). Default: true.
+   */
+  protectAnchors?: boolean;
   /** The OIDC issuer URL: discovery URL and bound issuer. */
   issuerUrl: string;
   /** Mount path of the JWT auth backend. */
@@ -150,7 +156,7 @@ export class VaultFederation extends pulumi.ComponentResource {
         oidcDiscoveryCaPem: args.discoveryCaPem,
         boundIssuer: args.issuerUrl,
       },
-      { parent: this, dependsOn: [this.gate] },
+      anchorOptions(this, args.protectAnchors, { dependsOn: [this.gate] }),
     );
 
     this.policies = {};

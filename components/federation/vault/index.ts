@@ -28,12 +28,14 @@ export const vault = defineRelyingParty({
   },
   model: vaultModel,
   grant: vaultGrant,
+  anchoredValues: ({ block }) => ({ vaultPath: block.path }),
   build: (name, { core, block, grants, trust }, opts) => {
     const component = new VaultFederation(
       name,
       {
         issuerUrl: core.oidc.issuerUrl,
         path: block.path,
+        protectAnchors: core.anchors.protect,
         discoveryCaPem: block.discoveryCaPem,
         policies: block.policies,
         roles: grants.map(({ workload, grant }) => ({
