@@ -35,7 +35,7 @@ import { planStack, projectRoot, type Plan } from "./plan";
 
 export { criticalPaths, longestChain } from "./bench/critical-path";
 export { generatedStack } from "./bench/generated-stack";
-export { measure, PLAN_NODE_OPTIONS, PROGRAM_NODE_ARGS, type Cost } from "./bench/measure";
+export { measure, PLAN_NODE_OPTIONS, type Cost } from "./bench/measure";
 export { readmeTable, stackTable } from "./bench/readme";
 export * from "./bench/results";
 

@@ -18,20 +18,11 @@ export const BIN = {
 };
 
 /**
- * Node.js options the program runs with under the Pulumi CLI too (`runtime.options.nodeargs` in
- * Pulumi.yaml, which the Node.js language host passes to `node`): a young generation large enough
- * for the promises the SDK creates per resource property to die there, instead of being copied
- * into the old generation while registrations are in flight (bench/README.md: less CPU spent
- * collecting garbage, a lower peak). A V8 flag every Node.js version takes.
+ * Node.js options of `npm run plan` (package.json), given to every measured process alike. The
+ * plan of thousands of workloads needs more than V8's default heap limit (about 4 GB): near that
+ * limit it spends most of its time collecting garbage.
  */
-export const PROGRAM_NODE_ARGS = ["--max-semi-space-size=64"];
-
-/**
- * Node.js options of `npm run plan` (package.json), given to every measured process alike (the
- * floor's too). The plan of thousands of workloads needs more than V8's default heap limit
- * (about 4 GB): near that limit it spends most of its time collecting garbage.
- */
-export const PLAN_NODE_OPTIONS = ["--max-old-space-size-percentage=75", ...PROGRAM_NODE_ARGS];
+export const PLAN_NODE_OPTIONS = ["--max-old-space-size-percentage=75"];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
