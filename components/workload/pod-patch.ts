@@ -13,8 +13,8 @@
  * the container already sets in the other form would end up with both, which the API server
  * rejects. With the `null` the patch's form replaces the container's.
  */
-import { stringify } from "yaml";
 import type { WorkloadPaths } from "../federation/paths";
+import { blockYaml } from "./block-yaml";
 import {
   CSI_DRIVER,
   HELPER_CONF_KEY,
@@ -226,7 +226,11 @@ export function podPatch(args: PodPatchArgs): PodPatch {
   };
 }
 
-/** The patch as YAML, for `kubectl patch --type strategic --patch-file`. */
+/**
+ * The patch as YAML, for `kubectl patch --type strategic --patch-file`: `yaml`'s
+ * `stringify(patch, { lineWidth: 0 })`, byte for byte, written without building a YAML document
+ * when every value allows (block-yaml.ts: about a hundred times faster, one patch per workload).
+ */
 export function podPatchYaml(patch: PodPatch): string {
-  return stringify(patch, { lineWidth: 0 });
+  return blockYaml(patch);
 }
