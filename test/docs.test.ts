@@ -138,7 +138,12 @@ describe("documentation checks", () => {
     );
   });
 
-  it.each(files.map((f) => [rel(f), f] as const))(
+  // Upstream text carried verbatim (test/contracts/, other than its READMEs) is not ours to word.
+  const ours = files.filter(
+    (f) =>
+      !rel(f).startsWith(`test${path.sep}contracts${path.sep}`) || path.basename(f) === "README.md",
+  );
+  it.each(ours.map((f) => [rel(f), f] as const))(
     "%s: no 'not yet'/'coming soon' claims",
     (_, f) => {
       expect(unfinishedClaims(readFileSync(f, "utf8"))).toEqual([]);

@@ -12,18 +12,13 @@ import { AWS_TYPES, awsPolicies } from "../../components/federation/aws/policies
 import { policies } from "../../components/policies";
 import { effectiveConfig, runPolicies } from "../../tools/policy-runner";
 import { planStack } from "../compiled";
+import { everyRuleTested, policy } from "../support/policy-harness";
 import { makeCertificate } from "../fixtures";
 
 const HOST = "oidc.shop.example.com";
 const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${HOST}`;
 const ID = "spiffe://shop.example.com/ns/a/sa/b";
 const ANCHOR = "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/1";
-
-function policy(name: string) {
-  const p = awsPolicies.find((x) => x.name === name);
-  if (!p) throw new Error(`no policy ${name}`);
-  return p;
-}
 
 async function violations(name: string, type: string, props: Record<string, unknown>) {
   const p = policy(name) as ResourceValidationPolicy;
@@ -270,3 +265,5 @@ describe("the pack and the example stack", () => {
     expect(v.map((x) => x.policy)).toEqual(["aws-web-identity-trust", "aws-web-identity-trust"]);
   });
 });
+
+everyRuleTested("aws");

@@ -203,4 +203,29 @@ describe("root of trust rules", () => {
   });
 });
 
+describe("spire-rotation-lead (its config rule and the factory: rotation-lead.test.ts)", () => {
+  const spire = (caTTL?: string) => ({
+    type: TYPES.helmRelease,
+    name: "spire",
+    props: { chart: "spire", values: { "spire-server": caTTL ? { caTTL } : {} } },
+  });
+  const fic = { type: TYPES.fic, name: "fic-payments", props: { issuer: "https://x" } };
+  const backend = { type: TYPES.vaultBackend, name: "jwt", props: {} };
+
+  it("is mandatory, and passes today's facts: Vault refetches, Entra publishes no cache", async () => {
+    expect(policy("spire-rotation-lead").enforcementLevel).toBe("mandatory");
+    expect(await stackViolations("spire-rotation-lead", [spire("1h"), backend, fic])).toEqual([]);
+  });
+
+  it("fails a caTTL whose lead is shorter than a measured Entra cache (cacheMinutes)", async () => {
+    const measured = { cacheMinutes: { azure: 24 * 60 } };
+    expect(await stackViolations("spire-rotation-lead", [spire(), fic], measured)).toEqual([
+      "SPIRE's caTTL is 24h while Azure Entra ID verifies JWT-SVIDs (fic-payments): SPIRE publishes its next JWT key 8h before signing with it, and Azure Entra ID refetches the JWKS only every 24h: set spire.caTTL to at least 72h (cacheMinutes.azure in the policy config)",
+    ]);
+    expect(await stackViolations("spire-rotation-lead", [spire("72h"), fic], measured)).toEqual([]);
+    // No planned verifier of that party: nothing to compare.
+    expect(await stackViolations("spire-rotation-lead", [spire(), backend], measured)).toEqual([]);
+  });
+});
+
 everyRuleTested("core");

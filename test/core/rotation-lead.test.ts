@@ -11,7 +11,7 @@ import { rotationLeadPolicy } from "../../components/core-policies";
 import type { AnyRelyingParty } from "../../components/federation/contract";
 import { relyingParties } from "../../components/federation/registry";
 import type { JwksCaching } from "../../components/federation/rotation";
-import { policies, TYPES } from "../../components/policies";
+import { TYPES } from "../../components/policies";
 import type { PolicyResource, StackValidationPolicy } from "../../components/policy-types";
 import { effectiveConfig } from "../../tools/policy-runner";
 import { vaultStackConfig } from "../verify/support";
@@ -124,29 +124,8 @@ async function run(p: StackValidationPolicy, rs: R[], config: Record<string, unk
   return messages;
 }
 
-describe("the policy spire-rotation-lead", () => {
-  const inPack = policies.find((p) => p.name === "spire-rotation-lead") as StackValidationPolicy;
-  const fic: R = { type: TYPES.fic, name: "fic-payments", props: { issuer: "https://x" } };
+describe("the policy factory (the pack's rule: test/core/policies.test.ts)", () => {
   const backend: R = { type: TYPES.vaultBackend, name: "jwt", props: {} };
-
-  it("is in the pack, mandatory", () => {
-    expect(inPack.enforcementLevel).toBe("mandatory");
-  });
-
-  it("passes today's facts: Vault refetches, Entra publishes no cache", async () => {
-    expect(await run(inPack, [spire("1h"), backend, fic])).toEqual([]);
-  });
-
-  it("fails a caTTL whose lead is shorter than a measured Entra cache (cacheMinutes)", async () => {
-    expect(await run(inPack, [spire(), fic], { cacheMinutes: { azure: 24 * 60 } })).toEqual([
-      "SPIRE's caTTL is 24h while Azure Entra ID verifies JWT-SVIDs (fic-payments): SPIRE publishes its next JWT key 8h before signing with it, and Azure Entra ID refetches the JWKS only every 24h: set spire.caTTL to at least 72h (cacheMinutes.azure in the policy config)",
-    ]);
-    expect(await run(inPack, [spire("72h"), fic], { cacheMinutes: { azure: 24 * 60 } })).toEqual(
-      [],
-    );
-    // No planned verifier of that party: nothing to compare.
-    expect(await run(inPack, [spire(), backend], { cacheMinutes: { azure: 24 * 60 } })).toEqual([]);
-  });
 
   it("fails on a party's own published cache, as the config rule does", async () => {
     const p = rotationLeadPolicy([{ ...vault, jwks: { ...saved!, caching: HALF_DAY } }]);

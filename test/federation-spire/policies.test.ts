@@ -7,6 +7,7 @@ import { policies } from "../../components/policies";
 import { spireFederationPolicies } from "../../components/spire-federation/index";
 import type { PlanResource } from "../../tools/plan-types";
 import { runPolicies } from "../../tools/policy-runner";
+import { everyRuleTested, policy } from "../support/policy-harness";
 import { planStack } from "../compiled";
 
 const CFTD = "kubernetes:spire.spiffe.io/v1alpha1:ClusterFederatedTrustDomain";
@@ -30,8 +31,7 @@ const federation = (rs: PlanResource[]) => release(rs).values["spire-server"].fe
 async function violations(name: string, mutate: (rs: PlanResource[]) => void = () => {}) {
   const rs = await eastResources();
   mutate(rs);
-  const rule = policies.filter((p) => p.name === name);
-  expect(rule).toHaveLength(1);
+  const rule = [policy(name)];
   return (await runPolicies(rule, rs)).map((v) => v.message);
 }
 
@@ -172,3 +172,5 @@ describe("federation policy rules", () => {
     }
   });
 });
+
+everyRuleTested("federation-spire");

@@ -55,20 +55,24 @@ describe("relying parties cannot tell a node workload from a pod", () => {
     const byUrn = (r: ProgramRun) => new Map(r.resources.map((x) => [x.urn, x.name]));
     const partyResources = (r: ProgramRun) => {
       const names = byUrn(r);
-      return r.resources
-        .filter(
-          (x) =>
-            /^(vault|azure-native|gcp|pulumi-nodejs:dynamic\/openziti|command):/.test(x.type) ||
-            x.type.startsWith("spire-federation:federation:") ||
-            x.name.startsWith("spire-federation-openziti-"),
-        )
-        .map((x) => ({
-          type: x.type,
-          name: x.name,
-          parent: x.parent === null ? null : names.get(x.parent),
-          inputs: x.inputs,
-          dependencies: x.dependencies.map((d) => names.get(d)).sort(),
-        }));
+      return (
+        r.resources
+          .filter(
+            (x) =>
+              /^(vault|azure-native|gcp|pulumi-nodejs:dynamic\/openziti|command):/.test(x.type) ||
+              x.type.startsWith("spire-federation:federation:") ||
+              x.name.startsWith("spire-federation-openziti-"),
+          )
+          .map((x) => ({
+            type: x.type,
+            name: x.name,
+            parent: x.parent === null ? null : names.get(x.parent),
+            inputs: x.inputs,
+            dependencies: x.dependencies.map((d) => names.get(d)).sort(),
+          }))
+          // Registration order follows promise resolution, which is not part of the contract.
+          .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`))
+      );
     };
     const p = partyResources(pod);
     // Every relying party is in the comparison.

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { policies } from "../../components/policies";
-import { platformPolicies } from "../../components/platform/policies";
 import type { PlanResource } from "../../tools/plan-types";
 import { runPolicies, type Violation } from "../../tools/policy-runner";
+import { everyRuleTested, policy } from "../support/policy-harness";
 
 const ID = "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID";
 const TEAM = "spire-federation:platform:TeamStack";
@@ -47,10 +47,7 @@ function teamId(spec: Record<string, unknown>, annotations: Record<string, strin
 }
 
 async function violations(rule: string, resources: PlanResource[]): Promise<string[]> {
-  const found: Violation[] = await runPolicies(
-    platformPolicies.filter((p) => p.name === rule),
-    resources,
-  );
+  const found: Violation[] = await runPolicies([policy(rule)], resources);
   return found.map((v) => v.message);
 }
 
@@ -156,3 +153,5 @@ describe("clusterspiffeid-waits-on-spire in a team stack", () => {
     expect(found.map((v) => v.message)).toEqual(["id does not wait on the spire release"]);
   });
 });
+
+everyRuleTested("platform");

@@ -9,6 +9,9 @@ import { policies } from "../../components/policies";
 import { effectiveConfig } from "../../tools/policy-runner";
 import { relyingParties } from "../../components/federation/registry";
 import { nodesPolicies } from "../../components/nodes/policies";
+import { anchorPolicies } from "../../components/anchor-policies";
+import { platformPolicies } from "../../components/platform/policies";
+import { spireFederationPolicies } from "../../components/spire-federation/policies";
 
 /** The rules this test file has called (each test file loads its own copy of this module). */
 const tested = new Set<string>();
@@ -111,17 +114,36 @@ export const goodValues = () => ({
 /** A SPIRE Helm release's props with these values. */
 export const release = (values: unknown) => ({ chart: "spire", values });
 
-/** Who owns which rules: each relying party its own, the nodes theirs, the core the rest. */
-export const RULE_OWNERS = ["core", "nodes", ...relyingParties.map((p) => p.key)];
+/**
+ * Who owns which rules: each relying party its own; the nodes, SPIRE-to-SPIRE federation, team
+ * stacks (platform) and the anchors (upgrades) theirs; the core the rest. The owner is the folder
+ * under test/ whose policies.test.ts tests them.
+ */
+const FOLDER_RULES: Readonly<Record<string, readonly { name: string }[]>> = {
+  nodes: nodesPolicies,
+  "federation-spire": spireFederationPolicies,
+  platform: platformPolicies,
+  upgrades: anchorPolicies,
+};
+
+/** Every owner of rules (a folder under test/). */
+export const RULE_OWNERS = [
+  "core",
+  ...Object.keys(FOLDER_RULES),
+  ...relyingParties.map((p) => p.key),
+];
 
 /** The names of the rules `owner` (a folder under test/) owns. */
 export function rulesOf(owner: string): string[] {
   const party = relyingParties.find((p) => p.key === owner);
   if (party) return party.policies.map((p) => p.name);
-  if (owner === "nodes") return nodesPolicies.map((p) => p.name);
+  const own = FOLDER_RULES[owner];
+  if (own) return own.map((p) => p.name);
   if (owner !== "core") throw new Error(`no rules owned by ${owner}`);
   const others = new Set(
-    [...relyingParties.flatMap((p) => p.policies), ...nodesPolicies].map((p) => p.name),
+    [...relyingParties.flatMap((p) => p.policies), ...Object.values(FOLDER_RULES).flat()].map(
+      (p) => p.name,
+    ),
   );
   return policies.map((p) => p.name).filter((n) => !others.has(n));
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEntity, type ZitiSession } from "../../components/federation/openziti/api";
 import { spiffeCaBody } from "../../components/federation/openziti/component";
 import { makeCertificate } from "../fixtures";
-import { ZitiTestController } from "../ziti-server";
+import { ZitiTestController } from "../openziti/server";
 import {
   makeKey,
   PAYMENTS_ID,

@@ -3,6 +3,7 @@
  * `yaml`'s `stringify(value, { lineWidth: 0 })` byte for byte: on every stack's patches, on
  * values the library quotes or writes as block scalars, and on shapes the fast path hands over.
  */
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { blockYaml, surelyPlain } from "../../components/workload/block-yaml";
@@ -11,6 +12,7 @@ import { podPatch, podPatchYaml } from "../../components/workload/pod-patch";
 import { workloadPaths } from "../../components/federation/paths";
 import { stackNames } from "../../tools/bench";
 import { loadStackConfig } from "../../tools/stack-config";
+import { readStackOutputs } from "../../tools/stack-outputs";
 import { prepareProgram, runProgram } from "../compiled";
 import { ROOT } from "../helpers";
 
@@ -129,15 +131,22 @@ describe("the pod patch's YAML", () => {
       const { config, secretKeys, secretPaths } = loadStackConfig(ROOT, stack);
       let files: Record<string, { podPatch: object; podPatchYaml: string }> = {};
       await runProgram(
-        () => {
-          const build = prepareProgram({ secretPaths });
+        async () => {
+          const build = await prepareProgram({ secretPaths });
           return () => {
             const out = build();
             files = (out.workloadFiles ?? {}) as typeof files;
             return out;
           };
         },
-        { project: "spire-federation", stack, config, secretKeys, preview: true },
+        {
+          project: "spire-federation",
+          stack,
+          config,
+          secretKeys,
+          preview: true,
+          stackOutputs: (name) => readStackOutputs(name, path.join(ROOT, "stacks")),
+        },
       );
       for (const [name, out] of Object.entries(files)) {
         expect(out.podPatchYaml, `${stack}: ${name}`).toBe(library(out.podPatch));

@@ -18,7 +18,7 @@ import { AZURE_JWT_SVID_FILE } from "../../components/federation/azure/workload-
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject, mismatchResult } from "./fields";
 import { getJson, isRecord, shown } from "./http";
-import { azureHttpClient, optionalSdk } from "./sdk-transport";
+import { azureHttpClient, bearerToken, optionalSdk } from "./sdk-transport";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
 /** The ARM API version read (azure-native 3.x's for managed identities). */
@@ -32,30 +32,19 @@ type AzureIdentity = typeof import("@azure/identity");
 const base = { check: "azure", party: "azure" } as const;
 
 /** A bearer token for ARM, or the SKIP that says how to give one. */
-async function armToken(ctx: VerifyContext): Promise<string | CheckResult> {
-  const fromEnv = ctx.env.AZURE_ARM_TOKEN;
-  if (fromEnv) {
-    ctx.secrets.push(fromEnv);
-    return fromEnv;
-  }
-  const skip = (why: string): CheckResult => ({
-    ...base,
-    name: "credentials",
-    status: "SKIP",
-    reason: why,
-    fix: "export AZURE_ARM_TOKEN=$(az account get-access-token --query accessToken -o tsv), or sign in for DefaultAzureCredential (Reader on the resource group)",
+function armToken(ctx: VerifyContext): Promise<string | CheckResult> {
+  const fix =
+    "export AZURE_ARM_TOKEN=$(az account get-access-token --query accessToken -o tsv), or sign in for DefaultAzureCredential (Reader on the resource group)";
+  return bearerToken(ctx, "azure", "AZURE_ARM_TOKEN", fix, async (skip) => {
+    const sdk = await optionalSdk<AzureIdentity>("@azure/identity");
+    if (sdk === undefined) return skip("no AZURE_ARM_TOKEN and @azure/identity is not installed");
+    try {
+      const credential = new sdk.DefaultAzureCredential({ httpClient: azureHttpClient(ctx) });
+      return (await credential.getToken(ARM_SCOPE)).token;
+    } catch (e) {
+      return skip(`DefaultAzureCredential found no credential (${(e as Error).name})`);
+    }
   });
-  const sdk = await optionalSdk<AzureIdentity>("@azure/identity");
-  if (sdk === undefined) return skip("no AZURE_ARM_TOKEN and @azure/identity is not installed");
-  try {
-    const token = await new sdk.DefaultAzureCredential({
-      httpClient: azureHttpClient(ctx),
-    }).getToken(ARM_SCOPE);
-    ctx.secrets.push(token.token);
-    return token.token;
-  } catch (e) {
-    return skip(`DefaultAzureCredential found no credential (${(e as Error).name})`);
-  }
 }
 
 /** Every credential on an identity (following `nextLink`, at most 10 pages). */

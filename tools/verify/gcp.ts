@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject, mismatchResult } from "./fields";
 import { getJson, isRecord, shown } from "./http";
-import { hardenedFetch, optionalSdk } from "./sdk-transport";
+import { bearerToken, hardenedFetch, optionalSdk } from "./sdk-transport";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
 type GoogleAuthLib = typeof import("google-auth-library");
@@ -32,38 +32,28 @@ const FIX_DRIFT =
 const base = { check: "gcp", party: "gcp" } as const;
 
 /** A bearer for IAM, or the SKIP that says how to give one. */
-async function iamToken(ctx: VerifyContext): Promise<string | CheckResult> {
-  const fromEnv = ctx.env.GOOGLE_OAUTH_ACCESS_TOKEN;
-  if (fromEnv) {
-    ctx.secrets.push(fromEnv);
-    return fromEnv;
-  }
-  const skip = (why: string): CheckResult => ({
-    ...base,
-    name: "credentials",
-    status: "SKIP",
-    reason: why,
-    fix: "export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token) (roles/iam.workloadIdentityPoolViewer), or GOOGLE_APPLICATION_CREDENTIALS",
+function iamToken(ctx: VerifyContext): Promise<string | CheckResult> {
+  const fix =
+    "export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token) (roles/iam.workloadIdentityPoolViewer), or GOOGLE_APPLICATION_CREDENTIALS";
+  return bearerToken(ctx, "gcp", "GOOGLE_OAUTH_ACCESS_TOKEN", fix, async (skip) => {
+    const keyFile = ctx.env.GOOGLE_APPLICATION_CREDENTIALS;
+    if (!keyFile) return skip("no GOOGLE_OAUTH_ACCESS_TOKEN nor GOOGLE_APPLICATION_CREDENTIALS");
+    const lib = await optionalSdk<GoogleAuthLib>("google-auth-library");
+    if (lib === undefined) return skip("google-auth-library is not installed");
+    try {
+      const auth = new lib.GoogleAuth({
+        keyFile,
+        scopes: [SCOPE],
+        clientOptions: { transporterOptions: { fetchImplementation: hardenedFetch(ctx) } },
+      });
+      const token = (await (await auth.getClient()).getAccessToken()).token;
+      return token ? token : skip("the credentials gave no access token");
+    } catch (e) {
+      return skip(
+        `GOOGLE_APPLICATION_CREDENTIALS gave no token (${(e as Error).message.slice(0, 200)})`,
+      );
+    }
   });
-  const keyFile = ctx.env.GOOGLE_APPLICATION_CREDENTIALS;
-  if (!keyFile) return skip("no GOOGLE_OAUTH_ACCESS_TOKEN nor GOOGLE_APPLICATION_CREDENTIALS");
-  const lib = await optionalSdk<GoogleAuthLib>("google-auth-library");
-  if (lib === undefined) return skip("google-auth-library is not installed");
-  try {
-    const auth = new lib.GoogleAuth({
-      keyFile,
-      scopes: [SCOPE],
-      clientOptions: { transporterOptions: { fetchImplementation: hardenedFetch(ctx) } },
-    });
-    const token = (await (await auth.getClient()).getAccessToken()).token;
-    if (!token) return skip("the credentials gave no access token");
-    ctx.secrets.push(token);
-    return token;
-  } catch (e) {
-    return skip(
-      `GOOGLE_APPLICATION_CREDENTIALS gave no token (${(e as Error).message.slice(0, 200)})`,
-    );
-  }
 }
 
 /** The pool and its providers against the plan. */

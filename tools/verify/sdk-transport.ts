@@ -12,7 +12,7 @@ import type {
   PipelineResponse,
 } from "@azure/core-rest-pipeline";
 import { httpRequest } from "../../components/http/client";
-import type { VerifyContext } from "./types";
+import type { CheckResult, VerifyContext } from "./types";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 const METHODS: readonly string[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -114,4 +114,29 @@ export async function optionalSdk<T>(name: string): Promise<T | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A bearer token for a cloud API: `envVar` when set, else what `fromChain` gets from the
+ * ecosystem's credential chain; a SKIP naming `fix` when neither gives one. The token joins
+ * `ctx.secrets`, so that no message prints it.
+ */
+export async function bearerToken(
+  ctx: VerifyContext,
+  party: string,
+  envVar: string,
+  fix: string,
+  fromChain: (skip: (why: string) => CheckResult) => Promise<string | CheckResult>,
+): Promise<string | CheckResult> {
+  const skip = (why: string): CheckResult => ({
+    check: party,
+    party,
+    name: "credentials",
+    status: "SKIP",
+    reason: why,
+    fix,
+  });
+  const token = ctx.env[envVar] || (await fromChain(skip));
+  if (typeof token === "string") ctx.secrets.push(token);
+  return token;
 }

@@ -4,7 +4,7 @@ import { defineRelyingParty } from "../contract";
 import { AwsFederation } from "./component";
 import { AWS_TYPES, awsPolicies } from "./policies";
 import { awsRoles, type AwsAuth } from "./roles";
-import { AWS_STS_JWT_ALGORITHMS } from "./rules";
+import { AWS_JWKS_CACHING, AWS_STS_JWT_ALGORITHMS } from "./rules";
 import { awsBlockSchema, awsGrant, awsGrantSchema, awsModel, checkAws } from "./schema";
 import { awsWorkloadFiles } from "./workload-files";
 
@@ -62,6 +62,12 @@ export const aws = defineRelyingParty({
           when: "while aws.jwt is on",
         }
       : undefined,
+  jwks: {
+    caching: AWS_JWKS_CACHING,
+    verifies: (b, grants) =>
+      (b.jwt ?? true) && grants.some((g) => (g.grant.auth ?? "jwt") === "jwt"),
+    planned: (type) => type === AWS_TYPES.oidcProvider,
+  },
   model: awsModel,
   grant: awsGrant,
   build: (name, { core, block, grants, trust }, opts) => {

@@ -2,6 +2,7 @@
  * What AWS IAM, STS and IAM Roles Anywhere accept, written once: used by the config schema, the
  * component and the policies. Sources are named beside each fact (and in the README).
  */
+import type { JwksCaching } from "../rotation";
 import { X509Certificate } from "node:crypto";
 
 /** The audience AWS SDKs and the IAM docs use for web identity federation. */
@@ -157,3 +158,15 @@ export function rootAnchorProblem(pem: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * How AWS STS keeps an issuer's JWKS for web identity: AWS publishes no cache time; STS honours
+ * the JWKS response's cache headers (the IAM team's note quoted in gitlab-org/gitlab merge request
+ * 138405, and AWS re:Post "iam-sts-invalididentitytoken": "STS is making too many requests to your
+ * .well-known or jwks_uri"). Nothing published to compare the rotation lead with.
+ */
+export const AWS_JWKS_CACHING: JwksCaching = {
+  refreshOnUnknownKid: false,
+  source:
+    "not published by AWS; STS honours the JWKS response's cache headers (gitlab-org/gitlab MR 138405)",
+};

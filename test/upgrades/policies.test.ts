@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ANCHORS_PROTECTED } from "../../components/anchor-policies";
 import { policies } from "../../components/policies";
 import { runPolicies, type PolicyConfig } from "../../tools/policy-runner";
+import { everyRuleTested, policy } from "../support/policy-harness";
 import { planEdited, planOf, withAnchors } from "./plans";
 
 const prodConfig = JSON.parse(
@@ -15,7 +16,8 @@ const prodConfig = JSON.parse(
 ) as PolicyConfig;
 
 describe("anchors-protected", () => {
-  it("is mandatory in prod's policy config", () => {
+  it("is advisory by default and mandatory in prod's policy config", () => {
+    expect(policy(ANCHORS_PROTECTED).enforcementLevel).toBe("advisory");
     expect(prodConfig[ANCHORS_PROTECTED]).toBe("mandatory");
   });
 
@@ -46,3 +48,5 @@ describe("anchors-protected", () => {
     ).toEqual(Array(5).fill("advisory"));
   });
 });
+
+everyRuleTested("upgrades");
