@@ -60,6 +60,40 @@ function hasPathUnder(key: string, secretPaths: ReadonlySet<string> | undefined)
   return false;
 }
 
+/** One leaf of a top-level key: where it is, whether it must be secure, whether it is. */
+interface SecureLeaf {
+  /** The path below the key. */
+  path: PropertyKey[];
+  /** The schema expects a secure value here. */
+  expected: boolean;
+  /** Pulumi holds it as a secret; undefined when only the whole key is known to hold one. */
+  held: boolean | undefined;
+}
+
+/**
+ * Every leaf of `raw[key]` with what the schema expects and what Pulumi holds. Per leaf, Pulumi's
+ * secrecy is known for a key that holds no secret, for a scalar key, and from the stack file's
+ * `secure:` paths; otherwise only the key as a whole is known to hold one.
+ */
+function secureLeaves(
+  key: string,
+  value: unknown,
+  schema: z.ZodType | undefined,
+  secretKeys: ReadonlySet<string>,
+  secretPaths: ReadonlySet<string> | undefined,
+): SecureLeaf[] {
+  const isScalar = !Array.isArray(value) && !isRecord(value);
+  const known = !secretKeys.has(key) || isScalar || hasPathUnder(key, secretPaths);
+  return leaves(value).map((path) => ({
+    path,
+    expected: schema !== undefined && expectsSecret(schema, path),
+    held: !known
+      ? undefined
+      : secretKeys.has(key) &&
+        (isScalar || (secretPaths?.has(pulumiConfigPath([key, ...path])) ?? false)),
+  }));
+}
+
 /**
  * The problems of secrecy in `raw`. `schemaOf` gives a top-level key's schema (undefined for a
  * key the package does not know, reported elsewhere).
@@ -79,11 +113,9 @@ export function secrecyProblems(
   for (const [key, value] of Object.entries(raw)) {
     const schema = schemaOf(key);
     if (schema === undefined) continue;
-    const fields = leaves(value).map((path) => ({ path, secret: expectsSecret(schema, path) }));
-    const isScalar = !Array.isArray(value) && !isRecord(value);
-    const perLeaf = !secretKeys.has(key) || isScalar || hasPathUnder(key, secretPaths);
-    if (!perLeaf) {
-      if (!fields.some((f) => f.secret)) {
+    const fields = secureLeaves(key, value, schema, secretKeys, secretPaths);
+    if (fields.some((f) => f.held === undefined)) {
+      if (!fields.some((f) => f.expected)) {
         out.push([
           [key],
           "holds a secure value, but none of its values may be secret; the package uses them in clear (resource inputs, outputs): set them without --secret",
@@ -91,16 +123,14 @@ export function secrecyProblems(
       }
       continue;
     }
-    for (const { path, secret } of fields) {
+    for (const { path, expected, held } of fields) {
       const full = [key, ...path];
-      const isSecure =
-        secretKeys.has(key) && (isScalar || (secretPaths?.has(pulumiConfigPath(full)) ?? false));
-      if (secret && !isSecure) {
+      if (expected && !held) {
         out.push([
           full,
           `must be a secure value (pulumi config set --secret --path ${pulumiConfigPath(full)} …)`,
         ]);
-      } else if (!secret && isSecure) {
+      } else if (!expected && held) {
         out.push([
           full,
           "must not be a secure value; the package uses it in clear (resource inputs, outputs): set it without --secret",
@@ -126,15 +156,14 @@ export function secureTexts(
   const out = new Set<string>();
   for (const key of secretKeys) {
     const value = raw[key];
-    const schema = schemaOf(key);
-    const byPath = hasPathUnder(key, secretPaths);
-    for (const path of leaves(value)) {
-      const secure =
-        path.length === 0 ||
-        (byPath
-          ? (secretPaths?.has(pulumiConfigPath([key, ...path])) ?? false)
-          : schema !== undefined && expectsSecret(schema, path));
-      if (!secure) continue;
+    for (const { path, expected, held } of secureLeaves(
+      key,
+      value,
+      schemaOf(key),
+      secretKeys,
+      secretPaths,
+    )) {
+      if (!(held ?? expected)) continue;
       let v: unknown = value;
       for (const p of path) v = (v as Record<PropertyKey, unknown>)[p];
       if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
