@@ -1,8 +1,23 @@
 /** Field-by-field comparison and token reading shared by the relying parties' live checks. */
+import * as pulumi from "@pulumi/pulumi";
 import { isRecord, shown } from "./http";
 import { readTokens } from "./rotation";
 import { optionalSdk } from "./sdk-transport";
 import type { CheckResult, VerifyContext } from "./types";
+
+/**
+ * An admin API's password: the environment variable `envName`, else the stack config's (a plain
+ * value; a secure one reads as the offline placeholder, which the caller treats as absent).
+ */
+export async function adminPassword(
+  ctx: VerifyContext,
+  envName: string,
+  fromConfig: pulumi.Input<string>,
+): Promise<string> {
+  const fromEnv = ctx.env[envName];
+  if (fromEnv) return fromEnv;
+  return new Promise<string>((resolve) => pulumi.output(fromConfig).apply((v) => resolve(v)));
+}
 
 /** PASS when `actual` equals `expected` (as JSON), else FAIL naming field, both values and fix. */
 export function mismatchResult(
