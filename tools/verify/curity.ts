@@ -27,7 +27,7 @@ import { curityIds, usesJwt, usesX509 } from "../../components/federation/curity
 import type { CurityBlock, CurityGrant } from "../../components/federation/curity/schema";
 import { SECRET_PLACEHOLDER } from "../stack-config";
 import { deployedIssuer, deployedJwksUri } from "./discovery";
-import { adminPassword, mismatchResult } from "./fields";
+import { adminFailure, adminPassword, mismatchResult } from "./fields";
 import { isRecord, shown } from "./http";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
@@ -79,28 +79,18 @@ async function curityResults(
 
   // Trust stores and the JWKS HTTP client: what the clients refer to.
   const rootId = anyX509 ? curityIds.rootTrustStore(block.idPrefix) : undefined;
-  if (rootId !== undefined) {
-    const what = `client trust store entry ${shown(rootId)}`;
-    const e = await get(
-      what,
-      curityPaths.clientTrustStore(rootId),
-      CURITY_MEMBERS.clientTrustStore,
-    );
-    results.push(presence("clientTrustStore", e !== undefined, what));
-  }
+  const trustEntry = async (kind: "clientTrustStore" | "serverTrustStore", id: string) => {
+    const what = `${kind === "clientTrustStore" ? "client" : "server"} trust store entry ${shown(id)}`;
+    const e = await get(what, curityPaths[kind](id), CURITY_MEMBERS[kind]);
+    results.push(presence(kind, e !== undefined, what));
+  };
+  if (rootId !== undefined) await trustEntry("clientTrustStore", rootId);
   const httpId =
     anyJwt && block.discoveryCaPem !== undefined
       ? curityIds.jwksHttpClient(block.idPrefix)
       : undefined;
   if (httpId !== undefined) {
-    const storeId = curityIds.discoveryTrustStore(block.idPrefix);
-    const what = `server trust store entry ${shown(storeId)}`;
-    const e = await get(
-      what,
-      curityPaths.serverTrustStore(storeId),
-      CURITY_MEMBERS.serverTrustStore,
-    );
-    results.push(presence("serverTrustStore", e !== undefined, what));
+    await trustEntry("serverTrustStore", curityIds.discoveryTrustStore(block.idPrefix));
     const httpWhat = `HTTP client ${shown(httpId)}`;
     const h = await get(httpWhat, curityPaths.httpClient(httpId), CURITY_MEMBERS.httpClient);
     if (h === undefined) results.push(presence("httpClient", false, httpWhat));
@@ -172,7 +162,7 @@ async function curityResults(
         issuer: deployedIssuer(ctx),
         httpClient: httpId,
         trustedCa: rootId,
-      }) as Record<string, unknown>;
+      });
       for (const f of CLIENT_FIELDS) {
         if (expected[f] === undefined && actual[f] === undefined) continue;
         results.push({
@@ -228,18 +218,12 @@ export const curityCheck: Check = {
     try {
       return await curityResults(ctx, block, conn);
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      return [
-        {
-          ...base,
-          name: "admin",
-          status: "FAIL",
-          reason: message,
-          fix: /HTTP 401/.test(message)
-            ? "the admin login failed (HTTP 401): check curity.username and CURITY_PASSWORD"
-            : "check that the admin service answers at curity.adminUrl and its CA is trusted (curity.adminCaPem or --ca-file)",
-        },
-      ];
+      return adminFailure("curity", "admin", e, {
+        refused: /HTTP 401/,
+        authFix: "the admin login failed (HTTP 401): check curity.username and CURITY_PASSWORD",
+        reachFix:
+          "check that the admin service answers at curity.adminUrl and its CA is trusted (curity.adminCaPem or --ca-file)",
+      });
     }
   },
 };

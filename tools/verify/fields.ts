@@ -19,6 +19,21 @@ export async function adminPassword(
   return new Promise<string>((resolve) => pulumi.output(fromConfig).apply((v) => resolve(v)));
 }
 
+/**
+ * The FAIL of an admin API that could not be read (`e`, already redacted by the party's client):
+ * `authFix` when the message says the login was refused (`refused`), else `reachFix`.
+ */
+export function adminFailure(
+  party: string,
+  name: string,
+  e: unknown,
+  o: { refused: RegExp; authFix: string; reachFix: string },
+): CheckResult[] {
+  const message = e instanceof Error ? e.message : String(e);
+  const fix = o.refused.test(message) ? o.authFix : o.reachFix;
+  return [{ check: party, party, name, status: "FAIL", reason: message, fix }];
+}
+
 /** PASS when `actual` equals `expected` (as JSON), else FAIL naming field, both values and fix. */
 export function mismatchResult(
   party: string,

@@ -15,7 +15,7 @@ import { findByName, type ZitiSession } from "../../components/federation/openzi
 import { SPIFFE_EXTERNAL_ID_CLAIM } from "../../components/federation/openziti/component";
 import type { OpenZitiBlock } from "../../components/federation/openziti/schema";
 import { deployedIssuer, deployedJwksUri } from "./discovery";
-import { adminPassword, mismatchResult } from "./fields";
+import { adminFailure, adminPassword, mismatchResult } from "./fields";
 import { shown } from "./http";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
@@ -121,18 +121,13 @@ export const openzitiCheck: Check = {
     try {
       return await zitiResults(ctx, block);
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      return [
-        {
-          ...base,
-          name: "controller",
-          status: "FAIL",
-          reason: message,
-          fix: /INVALID_AUTH|401/.test(message)
-            ? "the admin login failed (INVALID_AUTH): check openziti.username and OPENZITI_PASSWORD"
-            : "check that the controller answers at openziti.controllerUrl and its CA is trusted (openziti.controllerCaPem or --ca-file)",
-        },
-      ];
+      return adminFailure("openziti", "controller", e, {
+        refused: /INVALID_AUTH|401/,
+        authFix:
+          "the admin login failed (INVALID_AUTH): check openziti.username and OPENZITI_PASSWORD",
+        reachFix:
+          "check that the controller answers at openziti.controllerUrl and its CA is trusted (openziti.controllerCaPem or --ca-file)",
+      });
     }
   },
 };
