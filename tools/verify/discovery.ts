@@ -16,6 +16,12 @@ export function deployedIssuer(ctx: VerifyContext): string {
   return typeof out === "string" && out !== "" ? out : ctx.model.oidc.issuerUrl;
 }
 
+/** The JWKS URI the stack deployed (its output), or the one its config names. */
+export function deployedJwksUri(ctx: VerifyContext): string {
+  const out = ctx.outputs.jwksUri;
+  return typeof out === "string" && out !== "" ? out : ctx.model.oidc.jwksUri;
+}
+
 /** The JWS algorithm a JWK is for: its `alg`, else what its key type implies. */
 export function jwkAlgorithm(key: Record<string, unknown>): string | undefined {
   if (typeof key.alg === "string") return key.alg;

@@ -1,8 +1,38 @@
 /** Field-by-field comparison and token reading shared by the relying parties' live checks. */
+import * as pulumi from "@pulumi/pulumi";
 import { isRecord, shown } from "./http";
 import { readTokens } from "./rotation";
 import { optionalSdk } from "./sdk-transport";
 import type { CheckResult, VerifyContext } from "./types";
+
+/**
+ * An admin API's password: the environment variable `envName`, else the stack config's (a plain
+ * value; a secure one reads as the offline placeholder, which the caller treats as absent).
+ */
+export async function adminPassword(
+  ctx: VerifyContext,
+  envName: string,
+  fromConfig: pulumi.Input<string>,
+): Promise<string> {
+  const fromEnv = ctx.env[envName];
+  if (fromEnv) return fromEnv;
+  return new Promise<string>((resolve) => pulumi.output(fromConfig).apply((v) => resolve(v)));
+}
+
+/**
+ * The FAIL of an admin API that could not be read (`e`, already redacted by the party's client):
+ * `authFix` when the message says the login was refused (`refused`), else `reachFix`.
+ */
+export function adminFailure(
+  party: string,
+  name: string,
+  e: unknown,
+  o: { refused: RegExp; authFix: string; reachFix: string },
+): CheckResult[] {
+  const message = e instanceof Error ? e.message : String(e);
+  const fix = o.refused.test(message) ? o.authFix : o.reachFix;
+  return [{ check: party, party, name, status: "FAIL", reason: message, fix }];
+}
 
 /** PASS when `actual` equals `expected` (as JSON), else FAIL naming field, both values and fix. */
 export function mismatchResult(

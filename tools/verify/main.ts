@@ -26,6 +26,7 @@ import { vaultCheck } from "./vault";
 import { azureCheck } from "./azure";
 import { gcpCheck } from "./gcp";
 import { openzitiCheck } from "./openziti";
+import { curityCheck } from "./curity";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -36,6 +37,7 @@ export const CHECKS: readonly Check[] = [
   azureCheck,
   gcpCheck,
   openzitiCheck,
+  curityCheck,
 ];
 
 /** The command's usage line. */

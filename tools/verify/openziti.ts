@@ -11,12 +11,11 @@
  * Login: `openziti.username` and `OPENZITI_PASSWORD` (else the password in the stack config);
  * `openziti.controllerCaPem` and `--ca-file` add trust.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { findByName, type ZitiSession } from "../../components/federation/openziti/api";
 import { SPIFFE_EXTERNAL_ID_CLAIM } from "../../components/federation/openziti/component";
 import type { OpenZitiBlock } from "../../components/federation/openziti/schema";
-import { deployedIssuer } from "./discovery";
-import { mismatchResult } from "./fields";
+import { deployedIssuer, deployedJwksUri } from "./discovery";
+import { adminFailure, adminPassword, mismatchResult } from "./fields";
 import { shown } from "./http";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
@@ -24,22 +23,9 @@ const FIX_DRIFT =
   "pulumi up restores it (someone changed it outside the stack), or fix the stack config";
 const base = { check: "openziti", party: "openziti" } as const;
 
-/** The admin password: OPENZITI_PASSWORD, else the stack config's (a plain value). */
-async function password(ctx: VerifyContext, block: OpenZitiBlock): Promise<string> {
-  const fromEnv = ctx.env.OPENZITI_PASSWORD;
-  if (fromEnv) return fromEnv;
-  return new Promise<string>((resolve) => pulumi.output(block.password).apply((v) => resolve(v)));
-}
-
-/** The deployed JWKS URI (output), else the config's. */
-function deployedJwksUri(ctx: VerifyContext): string {
-  const out = ctx.outputs.jwksUri;
-  return typeof out === "string" && out !== "" ? out : ctx.model.oidc.jwksUri;
-}
-
 /** Reads the entities and compares them with the plan. */
 async function zitiResults(ctx: VerifyContext, block: OpenZitiBlock): Promise<CheckResult[]> {
-  const pw = await password(ctx, block);
+  const pw = await adminPassword(ctx, "OPENZITI_PASSWORD", block.password);
   ctx.secrets.push(pw);
   const caPem = [block.controllerCaPem, ctx.caPem].filter(Boolean).join("\n") || undefined;
   const session: ZitiSession = {
@@ -135,18 +121,13 @@ export const openzitiCheck: Check = {
     try {
       return await zitiResults(ctx, block);
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      return [
-        {
-          ...base,
-          name: "controller",
-          status: "FAIL",
-          reason: message,
-          fix: /INVALID_AUTH|401/.test(message)
-            ? "the admin login failed (INVALID_AUTH): check openziti.username and OPENZITI_PASSWORD"
-            : "check that the controller answers at openziti.controllerUrl and its CA is trusted (openziti.controllerCaPem or --ca-file)",
-        },
-      ];
+      return adminFailure("openziti", "controller", e, {
+        refused: /INVALID_AUTH|401/,
+        authFix:
+          "the admin login failed (INVALID_AUTH): check openziti.username and OPENZITI_PASSWORD",
+        reachFix:
+          "check that the controller answers at openziti.controllerUrl and its CA is trusted (openziti.controllerCaPem or --ca-file)",
+      });
     }
   },
 };
