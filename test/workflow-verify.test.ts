@@ -4,13 +4,12 @@
  * bash as the runner runs it; the verify step reads the stack's outputs with the Pulumi CLI and
  * runs `npm run verify` on the short stack name, its report in the job summary and an artifact.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers";
+import { runPickScript } from "./support/workflow-step";
 
 interface Step {
   uses?: string;
@@ -33,32 +32,7 @@ const wf = parse(readFileSync(path.join(ROOT, ".github", "workflows", "verify.ym
 
 function pick(env: Record<string, string>): { code: number; stacks?: unknown; log: string } {
   const step = wf.jobs.stacks.steps.find((s) => s.id === "pick") as Step;
-  const dir = mkdtempSync(path.join(tmpdir(), "gha-"));
-  const output = path.join(dir, "output");
-  const summary = path.join(dir, "summary");
-  writeFileSync(output, "");
-  writeFileSync(summary, "");
-  let code = 0;
-  let log = "";
-  try {
-    log = execFileSync("bash", ["-e", "-c", step.run as string], {
-      env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (e) {
-    const err = e as { status: number; stdout: string };
-    code = err.status;
-    log = err.stdout;
-  }
-  const line = readFileSync(output, "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("stacks="));
-  return {
-    code,
-    stacks: line === undefined ? undefined : JSON.parse(line.slice("stacks=".length)),
-    log: log + readFileSync(summary, "utf8"),
-  };
+  return runPickScript(step.run as string, env);
 }
 
 describe("verify workflow", () => {
