@@ -59,6 +59,20 @@ export function signJwt(key: SigningKey, claims: Record<string, unknown>): strin
   return `${input}.${sig.toString("base64url")}`;
 }
 
+/** The claims of a compact JWT, unverified (what a double reads from a token it is sent), or `{}`. */
+export function claimsOf(jwt: string): Record<string, unknown> {
+  try {
+    const claims = JSON.parse(
+      Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8"),
+    ) as unknown;
+    return typeof claims === "object" && claims !== null && !Array.isArray(claims)
+      ? (claims as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 /** What the issuer serves; each field may be changed between runs. */
 export interface IssuerState {
   /** The `issuer` of the discovery document; default: the server's URL. */
@@ -185,7 +199,7 @@ export async function runVerify(
   stack: string,
   outputs: Record<string, unknown>,
   argv: string[],
-  opts: { caPem?: string; env?: Record<string, string> } = {},
+  opts: { caPem?: string; env?: Record<string, string>; deadlineMs?: number } = {},
 ): Promise<Run> {
   const outFile = path.join(dir, "outputs.json");
   writeFileSync(outFile, JSON.stringify(outputs));
@@ -198,6 +212,7 @@ export async function runVerify(
   const err: string[] = [];
   const code = await main([...args, ...argv], {
     env: opts.env ?? {},
+    deadlineMs: opts.deadlineMs,
     out: (s) => out.push(s),
     err: (s) => err.push(s),
   });

@@ -10,7 +10,9 @@
  * - With `--svid-dir`: the STS exchange the workload does, by google-auth-library's
  *   IdentityPoolClient on the deployed OIDC credential configuration with `gcp-jwt-svid.token`
  *   (`GOOGLE_STS_TOKEN_URL` moves the STS), `invalid_grant` mapped to the cause.
- * IAM bindings and the X.509 (mTLS) exchange are not read (see the README).
+ * - Each workload's IAM bindings on its projects (gcp-iam.ts: Cloud Resource Manager v3
+ *   `getIamPolicy`, a POST that only reads).
+ * The X.509 (mTLS) exchange is not made (see the README).
  */
 import {
   oidcProviderAttributes,
@@ -21,6 +23,7 @@ import { GCP_JWT_SVID_FILE } from "../../components/federation/paths";
 import * as path from "node:path";
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject, mismatchResult } from "./fields";
+import { iamBindingResults } from "./gcp-iam";
 import { getJson, isRecord, shown } from "./http";
 import { bearerToken, hardenedFetch, optionalSdk } from "./sdk-transport";
 import type { Check, CheckResult, VerifyContext } from "./types";
@@ -34,7 +37,7 @@ const base = { check: "gcp", party: "gcp" } as const;
 /** A bearer for IAM, or the SKIP that says how to give one. */
 function iamToken(ctx: VerifyContext): Promise<string | CheckResult> {
   const fix =
-    "export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token) (roles/iam.workloadIdentityPoolViewer), or GOOGLE_APPLICATION_CREDENTIALS";
+    "export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token) (roles/iam.workloadIdentityPoolViewer, and resourcemanager.projects.getIamPolicy on the granting projects), or GOOGLE_APPLICATION_CREDENTIALS";
   return bearerToken(ctx, "gcp", "GOOGLE_OAUTH_ACCESS_TOKEN", fix, async (skip) => {
     const keyFile = ctx.env.GOOGLE_APPLICATION_CREDENTIALS;
     if (!keyFile) return skip("no GOOGLE_OAUTH_ACCESS_TOKEN nor GOOGLE_APPLICATION_CREDENTIALS");
@@ -244,7 +247,13 @@ export const gcpCheck: Check = {
     const block = ctx.model.gcp;
     if (block === undefined) return [];
     const token = await iamToken(ctx);
-    const live = typeof token === "string" ? await poolResults(ctx, block, token) : [token];
+    const live =
+      typeof token === "string"
+        ? [
+            ...(await poolResults(ctx, block, token)),
+            ...(await iamBindingResults(ctx, block, token)),
+          ]
+        : [token];
     return [...live, ...(await exchange(ctx))];
   },
 };

@@ -228,6 +228,8 @@ export interface VerifyIo {
   err?: (s: string) => void;
   /** Reads stdin (for `--outputs -`). */
   stdin?: StdinReader;
+  /** Overall deadline of one HTTP call in ms (default 30 s; the fault tests shorten it). */
+  deadlineMs?: number;
 }
 
 /** The command; returns the exit code. */
@@ -242,6 +244,7 @@ export async function main(argv: readonly string[], io: VerifyIo = {}): Promise<
     const secrets: string[] = [];
     ctx = loadContext(args, env, (m) => err(redact(`verify: ${m}`, secrets)), io.stdin);
     ctx.secrets = secrets;
+    ctx.deadlineMs = io.deadlineMs ?? ctx.deadlineMs;
   } catch (e) {
     if (e instanceof UsageError) {
       err(`verify: ${e.message}`);
