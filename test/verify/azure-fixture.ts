@@ -4,9 +4,6 @@
  * Entra double (test/verify/azure-server.ts) with a real HTTPS issuer, started and reset to the
  * deployed state by `useAzure`.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { ENTRA_AUDIENCE } from "../../components/federation/azure/rules";
 import { startAzure, type AzureDouble, type AzureState, type Fic } from "./azure-server";
@@ -15,6 +12,7 @@ import {
   PAYMENTS_ID,
   runVerify,
   startIssuer,
+  svidFiles,
   vaultOutputs,
   vaultStackConfig,
   writeStack,
@@ -63,11 +61,7 @@ export function plannedFic(issuerUrl: string): Fic {
 }
 
 /** A folder with `azure-jwt-svid.token` holding `token`. */
-export function azureSvidDir(token: string): string {
-  const d = mkdtempSync(path.join(tmpdir(), "svid-"));
-  writeFileSync(path.join(d, "azure-jwt-svid.token"), token);
-  return d;
-}
+export const azureSvidDir = (token: string): string => svidFiles({ "azure-jwt-svid.token": token });
 
 /** The running double and issuer of a test file. */
 export interface AzureFixture {

@@ -3,9 +3,6 @@
  * a role), the outputs of its deploy, the pool, providers and IAM policy the deploy leaves, and the
  * double (test/verify/gcp-server.ts) with a real HTTPS issuer, started and reset by `useGcp`.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import {
   oidcCredentialConfig,
@@ -21,6 +18,7 @@ import {
   PAYMENTS_ID,
   runVerify,
   startIssuer,
+  svidFiles,
   vaultOutputs,
   vaultStackConfig,
   writeStack,
@@ -110,11 +108,7 @@ export function gcpPolicies(): IamPolicies {
 }
 
 /** A folder with `gcp-jwt-svid.token` holding `token`. */
-export function gcpSvidDir(token: string): string {
-  const d = mkdtempSync(path.join(tmpdir(), "svid-"));
-  writeFileSync(path.join(d, "gcp-jwt-svid.token"), token);
-  return d;
-}
+export const gcpSvidDir = (token: string): string => svidFiles({ "gcp-jwt-svid.token": token });
 
 /** The running double and issuer of a test file. */
 export interface GcpFixture {

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import { jwtClaims } from "../../tools/verify/fields";
 import { main } from "../../tools/verify/main";
 import { makeLoopbackServerCredentials } from "../fixtures";
 import { startFaultServer, type FaultServer, type Handler } from "../support/fault-server";
@@ -59,18 +60,17 @@ export function signJwt(key: SigningKey, claims: Record<string, unknown>): strin
   return `${input}.${sig.toString("base64url")}`;
 }
 
-/** The claims of a compact JWT, unverified (what a double reads from a token it is sent), or `{}`. */
-export function claimsOf(jwt: string): Record<string, unknown> {
-  try {
-    const claims = JSON.parse(
-      Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8"),
-    ) as unknown;
-    return typeof claims === "object" && claims !== null && !Array.isArray(claims)
-      ? (claims as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
+/**
+ * The claims of a compact JWT, unverified, or `{}`: what a double reads from a token it is sent
+ * (the verify tool's own reader, so that the doubles and the messages agree on a token's claims).
+ */
+export const claimsOf = jwtClaims;
+
+/** A folder holding the files spiffe-helper would write (`--svid-dir`), e.g. `gcp-jwt-svid.token`. */
+export function svidFiles(files: Record<string, string>): string {
+  const d = mkdtempSync(path.join(tmpdir(), "svid-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(d, name), text);
+  return d;
 }
 
 /** What the issuer serves; each field may be changed between runs. */

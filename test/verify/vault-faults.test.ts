@@ -3,9 +3,6 @@
  * login POST (never repeated), through the package's hardened client; and an answer that echoes
  * the token never shows it.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FaultServer } from "../support/fault-server";
 import { faultSuite } from "./faults";
@@ -15,6 +12,7 @@ import {
   runVerify,
   signJwt,
   startIssuer,
+  svidFiles,
   vaultOutputs,
   vaultStackConfig,
   writeStack,
@@ -45,10 +43,8 @@ beforeEach(() => {
 });
 
 function svidDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), "svid-"));
   svid = signJwt(key, { sub: PAYMENTS_ID, aud: ["vault"], iss: issuer.url });
-  writeFileSync(path.join(d, "vault-jwt-svid.token"), svid);
-  return d;
+  return svidFiles({ "vault-jwt-svid.token": svid });
 }
 
 const run = (o: { deadlineMs?: number; exchange?: boolean } = {}) =>
