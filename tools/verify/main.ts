@@ -27,6 +27,7 @@ import { azureCheck } from "./azure";
 import { gcpCheck } from "./gcp";
 import { openzitiCheck } from "./openziti";
 import { curityCheck } from "./curity";
+import { nodesCheck } from "./nodes";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -38,6 +39,7 @@ export const CHECKS: readonly Check[] = [
   gcpCheck,
   openzitiCheck,
   curityCheck,
+  nodesCheck,
 ];
 
 /** The command's usage line. */
