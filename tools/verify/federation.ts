@@ -21,6 +21,7 @@ import type { X509Certificate } from "node:crypto";
 import { X509Certificate as Cert } from "node:crypto";
 import { httpRequest, HttpError, parseJson, redact } from "../../components/http/client";
 import { parseDuration } from "../../components/config";
+import { formatSeconds } from "../../components/federation/rotation";
 import {
   type BundleEndpointProfile,
   parsePeerOutput,
@@ -241,11 +242,11 @@ function refreshHintVerdict(ep: Endpoint, at: string, b: ServedBundle): CheckRes
   const name = `${at} refresh hint`;
   if (b.refreshHint === undefined || b.refreshHint <= 0) {
     const life = Math.min(...b.x509.map((c) => Date.parse(c.validTo) - Date.parse(c.validFrom)));
-    const days = Math.round(life / 10 / 86_400_000);
+    const every = formatSeconds(Math.max(60, life / 10 / 1000));
     return result({
       name,
       status: "FAIL",
-      reason: `no spiffe_refresh_hint: SPIRE then refreshes every tenth of the shortest X.509 authority's lifetime (about ${days} days, pkg/common/bundleutil/refreshhint.go), missing every key rotation in between`,
+      reason: `no spiffe_refresh_hint: SPIRE then refreshes every tenth of the shortest X.509 authority's lifetime (${every}, pkg/common/bundleutil/refreshhint.go), and misses the JWT key rotations in between`,
       fix: ep.own
         ? "set federation.bundleEndpoint.refreshHint (the chart's federation.bundleEndpoint.refreshHint)"
         : "the peer's SPIRE must set bundle_endpoint refresh_hint (its operators)",
