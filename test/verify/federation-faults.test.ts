@@ -198,6 +198,16 @@ describe("verify federation names each failure", () => {
     ]);
   });
 
+  it("outputs without this stack's bundleEndpoint", async () => {
+    const { bundleEndpoint: _, ...rest } = eastOutputs(f);
+    const r = await runFederation(f, [], rest as ReturnType<typeof eastOutputs>);
+    expect(lines(r)[`${EAST} (this stack) outputs`]).toEqual([
+      "FAIL",
+      "the outputs carry no usable bundleEndpoint and trustBundle, which peers with fromStack read",
+    ]);
+    expect(lines(r)[`${WEST} bundle`][0]).toBe("PASS");
+  });
+
   it("retries a reset mid-body and reads the real bundle", async () => {
     f.westEp.server.next({ kind: "reset-mid-body" });
     const l = lines(await runFederation(f));

@@ -352,7 +352,7 @@ function ownEndpoint(ctx: VerifyContext): Endpoint | CheckResult | undefined {
     return result({
       name: `${td} (this stack) outputs`,
       status: "FAIL",
-      reason: `the outputs ${published.problem.replace(/^publishes/, "hold")}`,
+      reason: `the outputs carry no usable bundleEndpoint and trustBundle, which peers with fromStack read${published.problem.startsWith("has no bundleEndpoint") ? "" : ` (the stack ${published.problem})`}`,
       fix: "pass the deployed stack's outputs (pulumi stack output --json --show-secrets); peers with fromStack read the same",
     });
   }
