@@ -107,6 +107,13 @@ export function find(run: ProgramRun, type: string, nameSuffix = ""): PlannedRes
   return hits[0];
 }
 
+/** The resource with this logical name (fails the test when there is none). */
+export function byName(run: ProgramRun, name: string): PlannedResource {
+  const r = run.resources.find((x) => x.name === name);
+  if (!r) throw new Error(`no resource ${name}`);
+  return r;
+}
+
 /** Every resource of a type. */
 export function all(run: ProgramRun, type: string): PlannedResource[] {
   return run.resources.filter((r) => r.type === type);
