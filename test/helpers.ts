@@ -61,6 +61,22 @@ export function runStackFile(
   });
 }
 
+/** Previews the program for a stack file of this repository, its config changed by `edit`. */
+export function previewStackFile(
+  stack: string,
+  edit: (config: Record<string, string>) => void = () => {},
+): Promise<ProgramRun> {
+  const { config, secretKeys } = loadStackConfig(ROOT, stack);
+  edit(config);
+  return runProgram(prepareProgram, {
+    project: "spire-federation",
+    stack,
+    config,
+    secretKeys,
+    preview: true,
+  });
+}
+
 /** Runs the program for a raw config object. */
 export function runRaw(
   raw: Record<string, unknown>,

@@ -3,10 +3,8 @@
  * mesh or on nodes outside Kubernetes, and `workloadFiles.enabled: false`.
  */
 import { describe, expect, it } from "vitest";
-import { loadStackConfig } from "../../tools/stack-config";
-import { prepareProgram, runProgram } from "../compiled";
 import { baseConfig } from "../fixtures";
-import { ROOT, runRaw } from "../helpers";
+import { previewStackFile, runRaw } from "../helpers";
 import { CONFIG_MAP, resources } from "./files-check";
 
 describe("workloads whose grants need no files", () => {
@@ -24,14 +22,7 @@ describe("workloads whose grants need no files", () => {
   it.each(["mesh", "edge"])(
     "the %s stack's workloads (Istio only, no grant, or on nodes outside Kubernetes) get none",
     async (stack) => {
-      const { config, secretKeys } = loadStackConfig(ROOT, stack);
-      const run = await runProgram(prepareProgram, {
-        project: "spire-federation",
-        stack,
-        config,
-        secretKeys,
-        preview: true,
-      });
+      const run = await previewStackFile(stack);
       expect(run.resources.filter((r) => r.type.includes("WorkloadFiles"))).toEqual([]);
       expect(run.outputs.workloadFiles).toBeUndefined();
     },
@@ -40,14 +31,8 @@ describe("workloads whose grants need no files", () => {
 
 describe("workloadFiles.enabled: false", () => {
   it("registers no component and no output", async () => {
-    const { config, secretKeys } = loadStackConfig(ROOT, "dev");
-    config["spire-federation:workloadFiles"] = JSON.stringify({ enabled: false });
-    const run = await runProgram(prepareProgram, {
-      project: "spire-federation",
-      stack: "dev",
-      config,
-      secretKeys,
-      preview: true,
+    const run = await previewStackFile("dev", (config) => {
+      config["spire-federation:workloadFiles"] = JSON.stringify({ enabled: false });
     });
     expect(run.resources.filter((r) => r.type.includes("workload"))).toEqual([]);
     expect(resources(run, CONFIG_MAP)).toEqual([]);

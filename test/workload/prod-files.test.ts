@@ -7,11 +7,9 @@
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { loadStackConfig } from "../../tools/stack-config";
 import type { ProgramRun } from "../../tools/harness";
-import { prepareProgram, runProgram } from "../compiled";
 import { makeCertificate } from "../fixtures";
-import { computedOutputs, fakeIdentity, ROOT, runStackFile } from "../helpers";
+import { computedOutputs, fakeIdentity, previewStackFile, runStackFile } from "../helpers";
 import { CONFIG_MAP, checkWorkload, examine, parseHcl, resources, TYPES } from "./files-check";
 import { mergeBlock, runProdWith } from "./prod";
 
@@ -194,14 +192,7 @@ describe("prod stack: every workload's files", () => {
 
 describe("preview: the patch is known before anything is deployed", () => {
   it("has no unknown value in the workloadFiles output, while the Azure IDs are unknown", async () => {
-    const { config, secretKeys } = loadStackConfig(ROOT, "prod");
-    const run = await runProgram(prepareProgram, {
-      project: "spire-federation",
-      stack: "prod",
-      config,
-      secretKeys,
-      preview: true,
-    });
+    const run = await previewStackFile("prod");
     expect(JSON.stringify(run.outputs.workloadFiles)).not.toContain("[unknown]");
     const env = resources(run, CONFIG_MAP).find((r) => r.name.endsWith("payments-api-env"))!;
     expect(env.inputs.data).toEqual({ AZURE_CLIENT_ID: "[unknown]", AZURE_TENANT_ID: "[unknown]" });
