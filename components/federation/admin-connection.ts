@@ -5,6 +5,7 @@
  * bundle. One schema for every such party; each keeps its own key names for the URL and the CA
  * (`openziti.controllerUrl`/`controllerCaPem`, `curity.adminUrl`/`adminCaPem`).
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { pemBundle, ruled, secureString } from "../config-fields";
 
@@ -39,6 +40,14 @@ export function adminOriginProblem(api: AdminApi, value: string): string | undef
   if (url.search !== "" || value.includes("?")) return `must not have a query: use ${url.origin}`;
   if (url.hash !== "" || value.includes("#")) return `must not have a fragment: use ${url.origin}`;
   return undefined;
+}
+
+/** The admin login of a parsed block (its URL and CA keep the party's own names). */
+export interface AdminLogin {
+  /** Admin user. */
+  username: string;
+  /** Its password: a Pulumi secret. */
+  password: pulumi.Output<string>;
 }
 
 /** The zod fields of an admin connection, under the party's key names for the URL and the CA. */

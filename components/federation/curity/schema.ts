@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { acmeStagingHost, holdsStagingRoot, ruled } from "../../config-fields";
-import { adminConnectionFields } from "../admin-connection";
+import { adminConnectionFields, type AdminLogin } from "../admin-connection";
 import type { CheckContext } from "../contract";
 import {
   CURITY_ADMIN_API,
@@ -59,13 +59,9 @@ export type CurityBlockInput = z.output<typeof curityBlockSchema>;
 export type CurityGrantInput = z.output<typeof curityGrantSchema>;
 
 /** Curity federation settings, with defaults applied. */
-export interface CurityBlock {
+export interface CurityBlock extends AdminLogin {
   /** Admin service origin, e.g. `https://curity-admin.example.com:6749`. */
   adminUrl: string;
-  /** Admin user. */
-  username: string;
-  /** Its password: a Pulumi secret. */
-  password: pulumi.Output<string>;
   /** Token profile id (an `oauth-service` profile). */
   profile: string;
   /** The token endpoint as Curity publishes it (base URL + path): the audience of JWT-SVIDs. */

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { audience, pemAnyCertificate, ruled } from "../../config-fields";
-import { adminConnectionFields } from "../admin-connection";
+import { adminConnectionFields, type AdminLogin } from "../admin-connection";
 import type { CheckContext } from "../contract";
 import { zitiNameProblem } from "./provider";
 import { OPENZITI_ADMIN_API } from "./rules";
@@ -32,13 +32,9 @@ export type OpenZitiBlockInput = z.output<typeof openzitiBlockSchema>;
 export type OpenZitiGrantInput = z.output<typeof openzitiGrantSchema>;
 
 /** OpenZiti federation settings, with defaults applied. */
-export interface OpenZitiBlock {
+export interface OpenZitiBlock extends AdminLogin {
   /** Controller base URL (no trailing slash). */
   controllerUrl: string;
-  /** Admin user (updb). */
-  username: string;
-  /** Its password: a Pulumi secret. */
-  password: pulumi.Output<string>;
   /** CA bundle of the controller's certificate, when not publicly trusted. */
   controllerCaPem?: string;
   /** Name of the CA, signer and auth policy. Default: `spire`. */
