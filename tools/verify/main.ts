@@ -27,6 +27,7 @@ import { azureCheck } from "./azure";
 import { gcpCheck } from "./gcp";
 import { openzitiCheck } from "./openziti";
 import { curityCheck } from "./curity";
+import { awsCheck } from "./aws";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -38,6 +39,7 @@ export const CHECKS: readonly Check[] = [
   gcpCheck,
   openzitiCheck,
   curityCheck,
+  awsCheck,
 ];
 
 /** The command's usage line. */

@@ -140,3 +140,75 @@ export async function bearerToken(
   if (typeof token === "string") ctx.secrets.push(token);
   return token;
 }
+
+/** A request as the AWS SDK v3 (`@smithy/types` `HttpRequest`) hands it to its handler. */
+export interface AwsSdkRequest {
+  /** `https:` (or `http:` to loopback, tests). */
+  protocol: string;
+  /** Host name. */
+  hostname: string;
+  /** Port, when not the protocol's. */
+  port?: number;
+  /** Path. */
+  path: string;
+  /** Query parameters. */
+  query?: Record<string, string | string[] | null>;
+  /** Method. */
+  method: string;
+  /** Headers. */
+  headers: Record<string, string>;
+  /** Body (the SDK's query and JSON protocols serialize to a string). */
+  body?: unknown;
+}
+
+/** A response as the AWS SDK reads it from its handler (`@smithy/types` `HttpResponse`). */
+export interface AwsSdkResponse {
+  /** HTTP status. */
+  statusCode: number;
+  /** Headers, names in lower case. */
+  headers: Record<string, string>;
+  /** The body's bytes. */
+  body: Uint8Array;
+}
+
+/** The URL of an AWS SDK request. */
+function awsUrl(r: AwsSdkRequest): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(r.query ?? {})) {
+    for (const one of Array.isArray(v) ? v : [v]) q.append(k, one ?? "");
+  }
+  const query = q.toString();
+  return `${r.protocol}//${r.hostname}${r.port ? `:${r.port}` : ""}${r.path}${query ? `?${query}` : ""}`;
+}
+
+/**
+ * A `requestHandler` for the AWS SDK v3 clients (IAM, STS): each request through the hardened
+ * client (deadline, size limit, `--ca-file`, redaction). The SDK's own retry strategy stays; the
+ * hardened client repeats no POST (IAM's and STS's query protocol posts every call).
+ */
+export function awsRequestHandler(ctx: VerifyContext): {
+  handle(request: AwsSdkRequest): Promise<{ response: AwsSdkResponse }>;
+  updateHttpClientConfig(): void;
+  httpHandlerConfigs(): Record<string, never>;
+} {
+  return {
+    handle: async (request) => {
+      const body =
+        request.body instanceof Uint8Array ? Buffer.from(request.body).toString() : request.body;
+      // AWS's query APIs answer JSON to `accept: application/json` (the hardened client's
+      // default), which the SDK's XML parser cannot read: let the service pick its own format.
+      const sent: Record<string, string> = { accept: "*/*" };
+      for (const [k, v] of Object.entries(request.headers)) sent[k.toLowerCase()] = v;
+      const res = await send(ctx, request.method, awsUrl(request), sent, body);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+      }
+      return {
+        response: { statusCode: res.status, headers, body: new Uint8Array(Buffer.from(res.text)) },
+      };
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  };
+}
