@@ -28,6 +28,7 @@ import { gcpCheck } from "./gcp";
 import { openzitiCheck } from "./openziti";
 import { curityCheck } from "./curity";
 import { awsCheck } from "./aws";
+import { istioCheck } from "./istio";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -40,13 +41,14 @@ export const CHECKS: readonly Check[] = [
   openzitiCheck,
   curityCheck,
   awsCheck,
+  istioCheck,
 ];
 
 /** The command's usage line. */
 export const USAGE =
   "usage: npm run verify -- --stack NAME --outputs FILE|- [--checks " +
   CHECKS.map((c) => c.name).join(",") +
-  "] [--ca-file PEM] [--svid-dir DIR] [--json FILE] [--stacks-dir DIR]";
+  "] [--ca-file PEM] [--svid-dir DIR] [--json FILE] [--stacks-dir DIR] [--kube-context NAME]";
 
 /** Parsed arguments. */
 export interface VerifyArgs {
@@ -64,6 +66,8 @@ export interface VerifyArgs {
   json?: string;
   /** Where the stack files are. Default: `<cwd>/stacks`. */
   stacksDir?: string;
+  /** The kubeconfig context kubectl uses (default: the kubeconfig's current one). */
+  kubeContext?: string;
 }
 
 /** A usage problem (exit 2). */
@@ -77,6 +81,7 @@ const FLAGS: Record<string, keyof VerifyArgs> = {
   "--svid-dir": "svidDir",
   "--json": "json",
   "--stacks-dir": "stacksDir",
+  "--kube-context": "kubeContext",
 };
 
 /** Parses the command line. @throws UsageError */
@@ -186,6 +191,7 @@ export function loadContext(
     outputs,
     caPem,
     svidDir: args.svidDir,
+    kubeContext: args.kubeContext,
     env,
     secrets: [],
     progress,
