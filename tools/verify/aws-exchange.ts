@@ -101,6 +101,8 @@ export async function awsExchange(
     clientConfig: {
       region,
       requestHandler: awsRequestHandler(ctx),
+      // A POST that may have been processed is never repeated (the hardened client's rule).
+      maxAttempts: 1,
       ...(endpoint ? { endpoint } : {}),
     },
   });

@@ -135,7 +135,8 @@ export async function iamClient(
     region: iamRegion(partition),
     credentials,
     requestHandler: awsRequestHandler(ctx),
-    maxAttempts: 3,
+    // The hardened client retries the reads (bounded); the SDK adds no attempts of its own.
+    maxAttempts: 1,
     ...(endpoint ? { endpoint } : {}),
   });
   return { lib, client };
@@ -209,8 +210,23 @@ export async function rolesAnywhereGet(
 
 /** An SDK error as one sentence: its code and message. */
 export function sdkError(e: unknown): { code: string; message: string } {
-  const err = e as { name?: string; Code?: string; message?: string };
-  return { code: err.Code ?? err.name ?? "Error", message: String(err.message ?? e).slice(0, 300) };
+  const err = e as {
+    name?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+    $response?: { statusCode?: number };
+  };
+  // A body the SDK could not parse (a proxy's page) leaves only the status to name the answer.
+  const status = err.$metadata?.httpStatusCode ?? err.$response?.statusCode;
+  const message = String(err.message ?? e).slice(0, 300);
+  return {
+    code: err.Code ?? err.name ?? "Error",
+    message:
+      status !== undefined && !message.includes(`HTTP ${status}`) && !err.Code
+        ? `HTTP ${status}: ${message}`
+        : message,
+  };
 }
 
 /** The live trust policies, by role ARN (for the exchange's side-by-side). */

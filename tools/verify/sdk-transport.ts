@@ -52,6 +52,7 @@ async function send(
   url: string,
   headers: Record<string, string>,
   body: unknown,
+  idempotent?: boolean,
 ) {
   if (!METHODS.includes(method)) throw new Error(`method ${method} is not supported`);
   if (body !== undefined && body !== null && typeof body !== "string") {
@@ -66,6 +67,7 @@ async function send(
     deadlineMs: ctx.deadlineMs,
     attemptTimeoutMs: Math.min(15_000, ctx.deadlineMs),
     secrets: ctx.secrets,
+    ...(idempotent === undefined ? {} : { idempotent }),
   });
 }
 
@@ -182,9 +184,18 @@ function awsUrl(r: AwsSdkRequest): string {
 }
 
 /**
+ * Whether an AWS query-protocol call only reads: a form whose `Action` is `Get…` or `List…`
+ * (IAM's and STS's query protocol POSTs every call, reads included).
+ */
+export function awsQueryRead(body: unknown): boolean {
+  return typeof body === "string" && /(^|&)Action=(Get|List)[A-Z]/.test(body);
+}
+
+/**
  * A `requestHandler` for the AWS SDK v3 clients (IAM, STS): each request through the hardened
- * client (deadline, size limit, `--ca-file`, redaction). The SDK's own retry strategy stays; the
- * hardened client repeats no POST (IAM's and STS's query protocol posts every call).
+ * client (deadline, size limit, `--ca-file`, redaction). A read (GET, or a query `Get…`/`List…`
+ * POST) is retried by the hardened client (bounded, so give the client `maxAttempts: 1`); any
+ * other POST (STS's AssumeRoleWithWebIdentity) is never repeated by it.
  */
 export function awsRequestHandler(ctx: VerifyContext): {
   handle(request: AwsSdkRequest): Promise<{ response: AwsSdkResponse }>;
@@ -199,7 +210,8 @@ export function awsRequestHandler(ctx: VerifyContext): {
       // default), which the SDK's XML parser cannot read: let the service pick its own format.
       const sent: Record<string, string> = { accept: "*/*" };
       for (const [k, v] of Object.entries(request.headers)) sent[k.toLowerCase()] = v;
-      const res = await send(ctx, request.method, awsUrl(request), sent, body);
+      const read = request.method === "GET" || awsQueryRead(body);
+      const res = await send(ctx, request.method, awsUrl(request), sent, body, read || undefined);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) {
         if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
