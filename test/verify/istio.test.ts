@@ -47,9 +47,9 @@ const stats = (pods: number) => ({
   },
 });
 
-/** What a deploy of the mesh stack leaves in the cluster, by API path. */
-async function deployedObjects(): Promise<Map<string, Record<string, unknown>>> {
-  const p = await plan("mesh");
+/** What a deploy of `stack` leaves in the cluster, by API path. */
+async function deployedObjects(stack: string): Promise<Map<string, Record<string, unknown>>> {
+  const p = await plan(stack);
   const istiod = render(releaseOf(p, "istiod"));
   const spire = render(releaseOf(p, "spire"));
   const custom = (type: string, name: string) => {
@@ -60,6 +60,9 @@ async function deployedObjects(): Promise<Map<string, Record<string, unknown>>> 
     if (r === undefined) throw new Error(`the plan has no ${type} ${name}`);
     return structuredClone(r.inputs as Record<string, unknown>);
   };
+  const gateway = p.resources.some((x: PlanResource) =>
+    JSON.stringify(x.inputs).includes(`"name":"${GW}"`),
+  );
   return new Map<string, Record<string, unknown>>([
     [`${CM}/istio-system/configmaps/istio`, one(istiod, "ConfigMap", "istio")],
     [
@@ -69,13 +72,20 @@ async function deployedObjects(): Promise<Map<string, Record<string, unknown>>> 
     [`${CM}/spire-system/configmaps/spire-agent`, one(spire, "ConfigMap", "spire-agent")],
     [PA, custom("kubernetes:security.istio.io/v1:PeerAuthentication", "default")],
     [
-      `${IDS}/${GW}`,
-      { ...custom("kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID", GW), status: stats(2) },
-    ],
-    [
       `${IDS}/spire-mgmt-spire-default`,
       { ...one(spire, "ClusterSPIFFEID", "spire-mgmt-spire-default"), status: stats(5) },
     ],
+    ...(gateway
+      ? ([
+          [
+            `${IDS}/${GW}`,
+            {
+              ...custom("kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID", GW),
+              status: stats(2),
+            },
+          ],
+        ] as const)
+      : []),
   ]);
 }
 
@@ -95,7 +105,7 @@ const run = (argv: string[] = [], e = env()) =>
   );
 
 beforeAll(async () => {
-  deployed = await deployedObjects();
+  deployed = await deployedObjects("mesh");
   state = { objects: new Map(), forbidden: new Set(), missingGroups: new Set() };
   const tls = await makeLoopbackServerCredentials();
   kube = await startKube(state, { ...tls, caPem: tls.caPem });
@@ -210,4 +220,34 @@ describe("verify istio: the cluster against the plan, by the real kubectl", () =
     expect(r.stdout).not.toContain("FAIL");
     expect(r.code).toBe(0);
   });
+
+  it("with federation (the east stack), wants SDS's all-bundles name as ROOTCA", async () => {
+    const east = (
+      parse(readFileSync(path.join(ROOT, "stacks", "Pulumi.east.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+      }
+    ).config;
+    const eastDir = writeStack("east", east);
+    state.objects = await deployedObjects("east");
+    const runEast = () => runVerify(eastDir, "east", {}, ["--checks", "istio"], { env: env() });
+    let r = await runEast();
+    expect(r.stdout).not.toContain("FAIL");
+    expect(kube.violations).toEqual([]);
+    expect(r.stdout).toContain(
+      'PASS istio: spire-agent sds default_all_bundles_name: spire-agent sds default_all_bundles_name is "ROOTCA"',
+    );
+    // The chart's own SDS names: Istio's ROOTCA would be this trust domain's bundle only.
+    const agent = at(`${CM}/spire-system/configmaps/spire-agent`);
+    const conf = JSON.parse(String(agent.data["agent.conf"])) as { agent: { sds: unknown } };
+    conf.agent.sds = {
+      default_svid_name: "default",
+      default_bundle_name: "ROOTCA",
+      default_all_bundles_name: "ALL",
+    };
+    agent.data["agent.conf"] = JSON.stringify(conf);
+    r = await runEast();
+    expect(r.stdout).toMatch(
+      /FAIL istio: spire-agent sds default_all_bundles_name: spire-agent sds default_all_bundles_name: expected "ROOTCA", found "ALL"\n\s+fix: Istio asks SDS for default and ROOTCA; with federation ROOTCA must name all bundles/,
+    );
+  }, 120_000);
 });
