@@ -28,6 +28,8 @@ export interface CallOptions {
   body?: string;
   /** Statuses that are answers, not failures (e.g. 400 for a login's error body). */
   accept?: number[];
+  /** A POST that only reads (e.g. Google's `getIamPolicy`): retried like a GET. */
+  idempotent?: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function callJson(
       url,
       headers: opts.headers,
       body: opts.body,
+      idempotent: opts.idempotent,
       caPem: ctx.caPem,
       deadlineMs: ctx.deadlineMs,
       attemptTimeoutMs: Math.min(15_000, ctx.deadlineMs),
