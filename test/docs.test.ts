@@ -83,6 +83,9 @@ const UNFINISHED = [
   /^\W*(planned|upcoming)\b|\((planned|upcoming)\)/i,
   /\bwork in progress\b|\bWIP\b/i,
   /\bin a (later|future) (release|version|round|change)/i,
+  /\bnot (in|part of) this (version|release)\b/i,
+  /\b(in|with|for) the next (release|version)\b/i,
+  /\bnot (yet )?(landed|shipped)\b/i,
 ];
 
 /** Each line of `md` (outside code) with an unfinished-work claim, as `<line>: <text>`. */
@@ -90,6 +93,26 @@ export function unfinishedClaims(md: string): string[] {
   return prose(md)
     .split("\n")
     .flatMap((line) => (UNFINISHED.some((re) => re.test(line)) ? [line.trim()] : []));
+}
+
+/** Repository paths that name no file of ours on purpose: an example party, a placeholder, upstream's. */
+const NOT_OURS = [
+  /\/acme\//, // the example party of "Adding a relying party"
+  /\bNAME\b/, // a placeholder for the stack's name
+  /^tools\/packaging\//, // istio/istio's own tree
+];
+
+/** Paths of this repository that `md` names in code spans (outside code blocks) and that do not exist. */
+export function stalePaths(md: string, file: string): string[] {
+  const withoutBlocks = md.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "");
+  return [
+    ...withoutBlocks.matchAll(
+      /`((?:components|tools|bench|policy|test|stacks|examples)\/[A-Za-z0-9_./-]*)`/g,
+    ),
+  ]
+    .map((m) => m[1])
+    .filter((p) => !NOT_OURS.some((re) => re.test(p)))
+    .filter((p) => ![ROOT, path.dirname(file)].some((dir) => existsSync(path.join(dir, p))));
 }
 
 const files = markdownFiles();
@@ -120,6 +143,15 @@ describe("documentation checks", () => {
     expect(linkProblem(readme, "components/nope/README.md")).toBe(
       "components/nope/README.md: no such file",
     );
+    expect(
+      unfinishedClaims("X is not in this version.\nY comes in the next release\nZ has not landed"),
+    ).toEqual(["X is not in this version.", "Y comes in the next release", "Z has not landed"]);
+    expect(
+      stalePaths(
+        "`test/docs.test.ts`, `test/ziti-server.ts`, `components/federation/acme/rules.ts`\n```\n`test/gone.ts`\n```",
+        readme,
+      ),
+    ).toEqual(["test/ziti-server.ts"]);
     expect([
       ...anchors("# A `b:c` d\n## Builds: only when x\n## Dup\n## Dup\n```\n# no\n```"),
     ]).toEqual(["a-bc-d", "builds-only-when-x", "dup", "dup-1"]);
@@ -147,6 +179,13 @@ describe("documentation checks", () => {
     "%s: no 'not yet'/'coming soon' claims",
     (_, f) => {
       expect(unfinishedClaims(readFileSync(f, "utf8"))).toEqual([]);
+    },
+  );
+
+  it.each(ours.map((f) => [rel(f), f] as const))(
+    "%s: every repository path it names in code exists",
+    (_, f) => {
+      expect(stalePaths(readFileSync(f, "utf8"), f)).toEqual([]);
     },
   );
 
@@ -251,7 +290,7 @@ describe("the example stacks and package.json", () => {
     },
   );
 
-  it("package.json names its repository (a documented placeholder until it is hosted)", () => {
+  it("package.json and the policy pack name one repository (a documented placeholder until it is hosted)", () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
       repository?: { type: string; url: string };
     };
@@ -260,6 +299,11 @@ describe("the example stacks and package.json", () => {
       pkg.repository?.url ?? "",
     );
     expect(m).not.toBeNull();
+    // The policy pack is published from the same repository, from its policy/ folder.
+    const pack = JSON.parse(readFileSync(path.join(ROOT, "policy", "package.json"), "utf8")) as {
+      repository?: { type: string; url: string; directory?: string };
+    };
+    expect(pack.repository).toEqual({ ...pkg.repository, directory: "policy" });
     if (m?.[1] === "your-org") {
       expect(readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain(
         "`github.com/your-org/spire-federation`, a placeholder",

@@ -61,6 +61,22 @@ export function runStackFile(
   });
 }
 
+/** Previews the program for a stack file of this repository, its config changed by `edit`. */
+export function previewStackFile(
+  stack: string,
+  edit: (config: Record<string, string>) => void = () => {},
+): Promise<ProgramRun> {
+  const { config, secretKeys } = loadStackConfig(ROOT, stack);
+  edit(config);
+  return runProgram(prepareProgram, {
+    project: "spire-federation",
+    stack,
+    config,
+    secretKeys,
+    preview: true,
+  });
+}
+
 /** Runs the program for a raw config object. */
 export function runRaw(
   raw: Record<string, unknown>,
@@ -105,6 +121,13 @@ export function find(run: ProgramRun, type: string, nameSuffix = ""): PlannedRes
     );
   }
   return hits[0];
+}
+
+/** The resource with this logical name (fails the test when there is none). */
+export function byName(run: ProgramRun, name: string): PlannedResource {
+  const r = run.resources.find((x) => x.name === name);
+  if (!r) throw new Error(`no resource ${name}`);
+  return r;
 }
 
 /** Every resource of a type. */

@@ -9,22 +9,12 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers";
-import { runPickScript } from "./support/workflow-step";
+import {
+  runPickScript,
+  type WorkflowJob as Job,
+  type WorkflowStep as Step,
+} from "./support/workflow-step";
 
-interface Step {
-  uses?: string;
-  run?: string;
-  id?: string;
-  name?: string;
-  env?: Record<string, string>;
-}
-interface Job {
-  "runs-on": string;
-  needs?: string;
-  if?: string;
-  steps: Step[];
-  strategy?: { matrix: Record<string, unknown> };
-}
 const wf = parse(readFileSync(path.join(ROOT, ".github", "workflows", "verify.yml"), "utf8")) as {
   on: Record<string, { inputs?: Record<string, unknown> } | unknown[] | null>;
   jobs: Record<string, Job>;

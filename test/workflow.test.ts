@@ -9,24 +9,12 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers";
-import { runPickScript } from "./support/workflow-step";
+import {
+  runPickScript,
+  type WorkflowJob as Job,
+  type WorkflowStep as Step,
+} from "./support/workflow-step";
 
-interface Step {
-  uses?: string;
-  run?: string;
-  id?: string;
-  if?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
-interface Job {
-  "runs-on": string;
-  needs?: string;
-  if?: string;
-  steps: Step[];
-  outputs?: Record<string, string>;
-  strategy?: { matrix: Record<string, unknown> };
-}
 interface Workflow {
   on: Record<string, { inputs?: Record<string, unknown> } | null>;
   jobs: Record<string, Job>;

@@ -2,17 +2,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { deterministicGuid } from "../../components/federation/azure/component";
 import type { ProgramRun } from "../../tools/harness";
-import { all, fakeIdentity } from "../helpers";
-import { planProdStack } from "../support/federation-config";
-import { SUB } from "../support/federation-config";
+import { all, byName, fakeIdentity } from "../helpers";
+import { planProdStack, SUB } from "../support/federation-config";
 
 const TD = "prod.spiffe.example.com";
-function byName(run: ProgramRun, name: string) {
-  const r = run.resources.find((x) => x.name === name);
-  if (!r) throw new Error(`no resource ${name}`);
-  return r;
-}
-
 describe("prod stack", () => {
   let run: ProgramRun;
   beforeAll(async () => {

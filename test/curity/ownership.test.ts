@@ -13,13 +13,11 @@ import {
 import { curityClientBody } from "../../components/federation/curity/component";
 import { curityProvider, type CurityState } from "../../components/federation/curity/provider";
 import { CURITY_CONTRACT } from "../contracts/curity/contract";
-import { CURITY_TEST_PASSWORD, useCurityServer } from "./harness";
+import { useCurityServer } from "./harness";
+import { curityStates, PASSWORD, PROFILE, TD } from "./provider-states";
 import type { CurityTestServer } from "./server";
 
 const p = curityProvider as Required<typeof curityProvider>;
-const PASSWORD = CURITY_TEST_PASSWORD;
-const PROFILE = "token-service";
-const TD = "spiffe://prod.example.com";
 
 const h = useCurityServer(["ES256"]);
 let server: CurityTestServer;
@@ -53,13 +51,7 @@ const client = (workload: string, auth: "jwt" | "x509", scopes = ["reports"]): C
         }
       : undefined,
 });
-const mapping = (workload: string): CurityState => ({
-  kind: "clientIdMapping",
-  connection: conn,
-  profile: PROFILE,
-  key: `${TD}/ns/apps/sa/${workload}`,
-  body: { sub: `${TD}/ns/apps/sa/${workload}`, "client-id": `spiffe-${workload}` },
-});
+const { mapping } = curityStates(h);
 const trust = (pem: string): CurityState => ({
   kind: "clientTrustStore",
   connection: conn,

@@ -6,18 +6,12 @@ import {
   x509CertificateConfig,
 } from "../../components/federation/gcp/component";
 import type { ProgramRun } from "../../tools/harness";
-import { all, find } from "../helpers";
+import { all, byName, find } from "../helpers";
 import { planProdStack } from "../support/federation-config";
 
 const TD = "prod.spiffe.example.com";
 const POOL =
   "//iam.googleapis.com/projects/482915736204/locations/global/workloadIdentityPools/spiffe-prod";
-function byName(run: ProgramRun, name: string) {
-  const r = run.resources.find((x) => x.name === name);
-  if (!r) throw new Error(`no resource ${name}`);
-  return r;
-}
-
 describe("prod stack", () => {
   let run: ProgramRun;
   beforeAll(async () => {

@@ -6,19 +6,13 @@ import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v
 import { beforeAll, describe, expect, it } from "vitest";
 import { gatewayValues, istiodValues } from "../../components/federation/istio/index";
 import { criticalPaths } from "../../tools/bench";
-import type { PlannedResource, ProgramRun } from "../../tools/harness";
+import type { ProgramRun } from "../../tools/harness";
 import { planStack } from "../compiled";
 import { crdValidator } from "../crd";
 import { meshConfig } from "../support/stack-fixtures";
-import { all, runRaw, runStackFile } from "../helpers";
+import { all, byName, runRaw, runStackFile } from "../helpers";
 
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
-
-function byName(run: ProgramRun, name: string): PlannedResource {
-  const r = run.resources.find((x) => x.name === name);
-  if (!r) throw new Error(`no resource ${name}`);
-  return r;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The program under mocks

@@ -25,7 +25,6 @@
  * response after a create has really created the entity).
  */
 import { createHash, randomUUID, X509Certificate } from "node:crypto";
-import type { IncomingHttpHeaders } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import {
@@ -34,31 +33,34 @@ import {
   queryProblems,
   responseProblems,
   ZITI_SPEC,
-  type ZitiFieldProblem,
   type ZitiOperation,
 } from "../contracts/openziti/contract";
+import {
+  ApiError,
+  collectionOf,
+  COULD_NOT_VALIDATE,
+  entityDetail,
+  identityTypeId,
+  merge,
+  NOT_FOUND,
+  parseFilter,
+  STORE_NAMES,
+  UNIQUE,
+  verifyCa,
+  type StoredEntity,
+  type ZitiCollection,
+  type ZitiReply,
+  type ZitiRequest,
+  type ZitiStore,
+} from "./controller-model";
 
-/** A request as the server saw it (the fault server's RecordedRequest). */
-export interface ZitiRequest {
-  /** HTTP method. */
-  method: string;
-  /** Path and query. */
-  path: string;
-  /** Headers, names in lower case. */
-  headers: IncomingHttpHeaders;
-  /** The body as text. */
-  body: string;
-}
-
-/** An answer (the fault server's Reply). */
-export interface ZitiReply {
-  /** HTTP status. */
-  status: number;
-  /** Response headers. */
-  headers: Record<string, string>;
-  /** The body. */
-  body: string;
-}
+export {
+  parseFilter,
+  type StoredEntity,
+  type ZitiCollection,
+  type ZitiReply,
+  type ZitiRequest,
+} from "./controller-model";
 
 /** An external JWT signer body as the component sends it, for tests. */
 export const SIGNER_BODY = {
@@ -71,12 +73,6 @@ export const SIGNER_BODY = {
   useExternalId: true,
 };
 
-/** A stored entity: the fields the controller keeps (not the wire shape). */
-export type StoredEntity = Record<string, unknown> & { id: string };
-
-/** The collections this double serves, as in the API paths. */
-export type ZitiCollection = "cas" | "identities" | "external-jwt-signers" | "auth-policies";
-
 /** Statuses the controller answers that its spec does not list (each with its source). */
 export const UNDOCUMENTED_STATUSES = [
   // controller/internal/routes/ca_router.go: apierror.NewCaAlreadyVerified() (409)
@@ -88,101 +84,10 @@ export const UNDOCUMENTED_STATUSES = [
 const META = { apiVersion: ZITI_SPEC.info.version, apiEnrollmentVersion: "0.0.1" };
 const BASE = ZITI_SPEC.basePath;
 
-/** Store names in the controller's unique-index messages (controller/db/base_entity.go). */
-const STORE_NAMES: Record<ZitiCollection, string> = {
-  cas: "cas",
-  identities: "identities",
-  "external-jwt-signers": "externalJwtSigners",
-  "auth-policies": "authPolicies",
-};
-
-/** Unique fields per collection (controller/db/*_store.go); nullable ones allow many nulls. */
-const UNIQUE: Record<ZitiCollection, string[]> = {
-  cas: ["name"],
-  identities: ["name", "externalId"],
-  "external-jwt-signers": ["name", "issuer"],
-  "auth-policies": ["name"],
-};
-
-const COLLECTIONS: Record<string, ZitiCollection> = {
-  Ca: "cas",
-  Identity: "identities",
-  ExternalJwtSigner: "external-jwt-signers",
-  ExternalJwtSigners: "external-jwt-signers",
-  AuthPolicy: "auth-policies",
-  AuthPolicies: "auth-policies",
-  Cas: "cas",
-  Identities: "identities",
-};
-
-/** The collection of an operation, from its operationId (`createCa`, `listIdentities`, …). */
-function collectionOf(op: ZitiOperation): ZitiCollection | undefined {
-  const noun = op.operationId.replace(/^(list|create|detail|patch|delete|verify)/, "");
-  return COLLECTIONS[noun];
-}
-
-/** An error answer of the controller (thrown inside the double, sent as `apiErrorEnvelope`). */
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
-const NOT_FOUND = () =>
-  new ApiError(404, "NOT_FOUND", "The resource requested was not found or is no longer available");
-const COULD_NOT_VALIDATE = (p: ZitiFieldProblem) =>
-  new ApiError(
-    400,
-    "COULD_NOT_VALIDATE",
-    "The supplied request contains an invalid document or no valid accept content were available, see cause",
-    { field: p.field, reason: p.reason, value: p.value },
-  );
-
-/** A ZitiQL term: `field = "string"`, `field = true|false`, `field = null`. */
-interface FilterTerm {
-  field: string;
-  value: string | boolean | null;
-  negate: boolean;
-}
-
-/** Parses the ZitiQL subset the double supports; undefined when the filter is not in it. */
-export function parseFilter(filter: string): FilterTerm[] | undefined {
-  const term =
-    /^\s*([A-Za-z][A-Za-z_]*(?:\.[A-Za-z][A-Za-z_-]*)*)\s*(!?=)\s*("(?:\\["\\fnrt]|[^"\\\u0000-\u001f])*"|true|false|null)\s*/i;
-  const terms: FilterTerm[] = [];
-  let rest = filter;
-  for (;;) {
-    const m = term.exec(rest);
-    if (!m) return undefined;
-    const raw = m[3];
-    const value = raw.startsWith('"')
-      ? raw
-          .slice(1, -1)
-          .replace(
-            /\\(["\\fnrt])/g,
-            (_x, c: string) => ({ f: "\f", n: "\n", r: "\r", t: "\t" })[c] ?? c,
-          )
-      : raw.toLowerCase() === "null"
-        ? null
-        : raw.toLowerCase() === "true";
-    terms.push({ field: m[1], value, negate: m[2] === "!=" });
-    rest = rest.slice(m[0].length);
-    if (rest === "") return terms;
-    const and = /^and\s+/i.exec(rest);
-    if (!and) return undefined;
-    rest = rest.slice(and[0].length);
-  }
-}
-
 /** The fake controller. */
 export class ZitiTestController {
   /** Stored entities by collection and id. */
-  readonly store: Record<ZitiCollection, Map<string, StoredEntity>> = {
+  readonly store: ZitiStore = {
     cas: new Map(),
     identities: new Map(),
     "external-jwt-signers": new Map(),
@@ -311,97 +216,6 @@ export class ZitiTestController {
     }
   }
 
-  /** The wire shape of a stored entity (the spec's `*Detail`). */
-  detail(collection: ZitiCollection, e: StoredEntity): Record<string, unknown> {
-    const base = {
-      id: e.id,
-      createdAt: e.createdAt,
-      updatedAt: e.updatedAt,
-      _links: { self: { href: `./${collection}/${e.id}` } },
-      tags: e.tags ?? {},
-    };
-    if (collection === "cas") {
-      const out: Record<string, unknown> = {
-        ...base,
-        name: e.name,
-        certPem: e.certPem,
-        fingerprint: e.fingerprint,
-        isVerified: e.isVerified,
-        verificationToken: e.verificationToken,
-        isAutoCaEnrollmentEnabled: e.isAutoCaEnrollmentEnabled,
-        isOttCaEnrollmentEnabled: e.isOttCaEnrollmentEnabled,
-        isAuthEnabled: e.isAuthEnabled,
-        identityRoles: e.identityRoles,
-        identityNameFormat: e.identityNameFormat,
-      };
-      if (e.externalIdClaim) out.externalIdClaim = e.externalIdClaim;
-      return out;
-    }
-    if (collection === "identities") {
-      const policy = this.store["auth-policies"].get(String(e.authPolicyId));
-      return {
-        ...base,
-        name: e.name,
-        type: {
-          _links: { self: { href: `./identity-types/${String(e.typeId)}` } },
-          entity: "identity-types",
-          id: e.typeId,
-          name: e.typeId,
-        },
-        typeId: e.typeId,
-        isAdmin: e.isAdmin,
-        isDefaultAdmin: e.isDefaultAdmin ?? false,
-        authenticators: {},
-        enrollment: {},
-        envInfo: {},
-        sdkInfo: {},
-        roleAttributes: e.roleAttributes ?? [],
-        hasEdgeRouterConnection: false,
-        edgeRouterConnectionStatus: "offline",
-        hasApiSession: false,
-        isMfaEnabled: false,
-        serviceHostingPrecedences: {},
-        serviceHostingCosts: {},
-        defaultHostingCost: 0,
-        defaultHostingPrecedence: "default",
-        appData: {},
-        authPolicyId: e.authPolicyId,
-        authPolicy: policy && {
-          _links: { self: { href: `./auth-policies/${policy.id}` } },
-          entity: "auth-policies",
-          id: policy.id,
-          name: policy.name,
-        },
-        externalId: e.externalId ?? null,
-        disabled: false,
-        permissions: [],
-      };
-    }
-    if (collection === "external-jwt-signers") {
-      return {
-        ...base,
-        name: e.name,
-        enabled: e.enabled,
-        issuer: e.issuer,
-        audience: e.audience,
-        certPem: e.certPem ?? null,
-        jwksEndpoint: e.jwksEndpoint ?? null,
-        fingerprint: "",
-        commonName: "",
-        notAfter: "0001-01-01T00:00:00.000Z",
-        notBefore: "0001-01-01T00:00:00.000Z",
-        externalAuthUrl: e.externalAuthUrl ?? "",
-        claimsProperty: e.claimsProperty ?? "sub",
-        useExternalId: e.useExternalId ?? false,
-        kid: e.kid ?? "",
-        clientId: e.clientId ?? "",
-        scopes: e.scopes ?? [],
-        targetToken: e.targetToken ?? "ACCESS",
-      };
-    }
-    return { ...base, name: e.name, primary: e.primary, secondary: e.secondary };
-  }
-
   private reply(
     op: ZitiOperation | undefined,
     status: number,
@@ -471,9 +285,12 @@ export class ZitiTestController {
     }
     const entity = store.get(id ?? "");
     if (!entity) throw NOT_FOUND();
-    if (op.operationId === "verifyCa") return this.verify(entity, String(body));
+    if (op.operationId === "verifyCa") return verifyCa(entity, String(body));
     if (op.method === "GET") {
-      return { status: 200, payload: { data: this.detail(collection, entity), meta: {} } };
+      return {
+        status: 200,
+        payload: { data: entityDetail(this.store, collection, entity), meta: {} },
+      };
     }
     if (op.method === "PATCH") {
       const patch = body as Record<string, unknown>;
@@ -537,7 +354,7 @@ export class ZitiTestController {
     const limit = Number(query.get("limit") ?? 10);
     const offset = Number(query.get("offset") ?? 0);
     const all = [...this.store[collection].values()]
-      .map((e) => this.detail(collection, e))
+      .map((e) => entityDetail(this.store, collection, e))
       .filter((d) =>
         terms.every((t) => {
           const v = t.field
@@ -614,81 +431,5 @@ export class ZitiTestController {
       status: 201,
       payload: { data: { id, _links: { self: { href: `./${collection}/${id}` } } }, meta: {} },
     };
-  }
-
-  private verify(ca: StoredEntity, pem: string) {
-    if (ca.isVerified === true) {
-      throw new ApiError(409, "CA_ALREADY_VERIFIED", "CA has already been verified");
-    }
-    const block = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem);
-    if (!block) {
-      throw new ApiError(
-        400,
-        "COULD_NOT_PARSE_BODY",
-        "The body of the request could not be parsed",
-      );
-    }
-    if (block[1] !== "CERTIFICATE") {
-      throw new ApiError(400, "EXPECTED_PEM_CERTIFICATE", "expected PEM block type 'CERTIFICATE'");
-    }
-    let leaf: X509Certificate;
-    try {
-      leaf = new X509Certificate(pem);
-    } catch {
-      throw new ApiError(
-        400,
-        "COULD_NOT_PARSE_DER_BLOCK",
-        "The certificate's DER block could not be parsed",
-      );
-    }
-    const cn = /(?:^|\n)CN=([^\n]+)/.exec(leaf.subject)?.[1];
-    if (cn !== ca.verificationToken) {
-      throw new ApiError(
-        400,
-        "INVALID_COMMON_NAME",
-        "The common name of the supplied certificate is invalid",
-      );
-    }
-    const caCert = new X509Certificate(String(ca.certPem));
-    const now = Date.now();
-    if (
-      !leaf.checkIssued(caCert) ||
-      !leaf.verify(caCert.publicKey) ||
-      now < Date.parse(leaf.validFrom) ||
-      now > Date.parse(leaf.validTo)
-    ) {
-      throw new ApiError(
-        400,
-        "CERTIFICATE_FAILED_VALIDATION",
-        "The supplied certificate failed to validate against the CA's certificate chain",
-      );
-    }
-    ca.isVerified = true;
-    ca.updatedAt = new Date().toISOString();
-    return { status: 200, payload: { data: {}, meta: {} } };
-  }
-}
-
-/** The type an identity PATCH asks for, as the controller stores it. */
-function identityTypeId(type: unknown): string {
-  return type === "Router" ? "Router" : "Default";
-}
-
-/** PATCH semantics: nested objects merge field by field, anything else replaces. */
-function merge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(patch)) {
-    const t = target[k];
-    if (
-      v !== null &&
-      typeof v === "object" &&
-      !Array.isArray(v) &&
-      t !== null &&
-      typeof t === "object" &&
-      !Array.isArray(t)
-    ) {
-      merge(t as Record<string, unknown>, v as Record<string, unknown>);
-    } else {
-      target[k] = structuredClone(v);
-    }
   }
 }

@@ -1,8 +1,32 @@
-/** Runs a workflow step's `run` script as the GitHub runner would, for the workflow tests. */
+/**
+ * For the workflow tests: the shape of a GitHub Actions workflow's jobs and steps as they read
+ * them, and a step's `run` script run as the GitHub runner would.
+ */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+
+/** A step of a workflow job: an action it uses or a script it runs. */
+export interface WorkflowStep {
+  uses?: string;
+  run?: string;
+  id?: string;
+  name?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+/** A job of a workflow. */
+export interface WorkflowJob {
+  "runs-on": string;
+  needs?: string;
+  if?: string;
+  steps: WorkflowStep[];
+  outputs?: Record<string, string>;
+  strategy?: { matrix: Record<string, unknown> };
+}
 
 /**
  * Runs `script` with bash -e and `env` (plus PATH and the runner's output and summary files);

@@ -1,16 +1,10 @@
 /** Vault in the example stacks: the gate, the JWT backend, roles and their edges. */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../tools/harness";
-import { all, find, runStackFile, transitiveDependencies } from "../helpers";
+import { all, byName, find, runStackFile, transitiveDependencies } from "../helpers";
 import { planProdStack } from "../support/federation-config";
 
 const TD = "prod.spiffe.example.com";
-function byName(run: ProgramRun, name: string) {
-  const r = run.resources.find((x) => x.name === name);
-  if (!r) throw new Error(`no resource ${name}`);
-  return r;
-}
-
 describe("prod stack", () => {
   let run: ProgramRun;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * The openziti check against the spec-checked Edge Management double (test/ziti-server.ts, held
+ * The openziti check against the spec-checked Edge Management double (test/openziti/server.ts, held
  * to test/contracts/openziti): entities made through the package's own client, then read back by
  * verify field by field — an unverified CA, a signer with another issuer, an identity with
  * another externalId — and a refused admin login named as INVALID_AUTH.

@@ -1,5 +1,5 @@
 /**
- * The OpenZiti test controller (test/ziti-server.ts) against the published contract: every
+ * The OpenZiti test controller (test/openziti/server.ts) against the published contract: every
  * operation it serves is answered, and every answer is checked here against the response schema
  * the spec gives for that operation and status, so the double cannot drift from the API.
  * Also the controller behaviours the provider depends on: identity `type` as an entity
