@@ -39,8 +39,8 @@ describe("verify usage", () => {
     [["--stack", "t", "--outputs"], "verify: --outputs needs a value"],
     [["--stack", "t", "--outputs", "x", "--bogus", "1"], "verify: unknown argument --bogus"],
     [
-      ["--stack", "t", "--outputs", "x", "--checks", "discovery,aws"],
-      "verify: --checks: unknown check aws; known: stack, discovery, rotation, vault, azure, gcp, openziti, curity, nodes, federation",
+      ["--stack", "t", "--outputs", "x", "--checks", "discovery,route53"],
+      "verify: --checks: unknown check route53; known: stack, discovery, rotation, vault, azure, gcp, openziti, curity, nodes, federation, aws, istio",
     ],
     [
       ["--stack", "t", "--outputs", "/nonexistent/o.json"],

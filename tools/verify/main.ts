@@ -30,6 +30,8 @@ import { openzitiCheck } from "./openziti";
 import { curityCheck } from "./curity";
 import { nodesCheck } from "./nodes";
 import { federationCheck } from "./federation";
+import { awsCheck } from "./aws";
+import { istioCheck } from "./istio";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -43,13 +45,15 @@ export const CHECKS: readonly Check[] = [
   curityCheck,
   nodesCheck,
   federationCheck,
+  awsCheck,
+  istioCheck,
 ];
 
 /** The command's usage line. */
 export const USAGE =
   "usage: npm run verify -- --stack NAME --outputs FILE|- [--checks " +
   CHECKS.map((c) => c.name).join(",") +
-  "] [--ca-file PEM] [--svid-dir DIR] [--json FILE] [--stacks-dir DIR] [--stack-outputs org/project/stack=FILE]...";
+  "] [--ca-file PEM] [--svid-dir DIR] [--json FILE] [--stacks-dir DIR] [--stack-outputs org/project/stack=FILE]... [--kube-context NAME]";
 
 /** Parsed arguments. */
 export interface VerifyArgs {
@@ -69,6 +73,8 @@ export interface VerifyArgs {
   stacksDir?: string;
   /** Referenced stacks' outputs files, `org/project/stack` → file (`--stack-outputs`, repeatable). */
   stackOutputs?: Record<string, string>;
+  /** The kubeconfig context kubectl uses (default: the kubeconfig's current one). */
+  kubeContext?: string;
 }
 
 /** A usage problem (exit 2). */
@@ -82,6 +88,7 @@ const FLAGS: Record<string, keyof VerifyArgs> = {
   "--svid-dir": "svidDir",
   "--json": "json",
   "--stacks-dir": "stacksDir",
+  "--kube-context": "kubeContext",
 };
 
 /** Parses the command line. @throws UsageError */
@@ -201,6 +208,7 @@ export function loadContext(
     outputs,
     caPem,
     svidDir: args.svidDir,
+    kubeContext: args.kubeContext,
     env,
     secrets: [],
     progress,

@@ -65,13 +65,14 @@ async function send(
   headers: Record<string, string>,
   body: unknown,
   log: TransportLog = {},
+  idempotent?: boolean,
 ) {
   if (!METHODS.includes(method)) throw new Error(`method ${method} is not supported`);
   if (body !== undefined && body !== null && typeof body !== "string") {
     throw new Error("only text request bodies are supported");
   }
   try {
-    const res = await call(ctx, method as Method, url, headers, body ?? undefined);
+    const res = await call(ctx, method as Method, url, headers, body ?? undefined, idempotent);
     Object.assign(log, { failure: undefined, status: res.status });
     return res;
   } catch (e) {
@@ -86,6 +87,7 @@ function call(
   url: string,
   headers: Record<string, string>,
   body: string | undefined,
+  idempotent?: boolean,
 ) {
   return httpRequest({
     method,
@@ -96,6 +98,7 @@ function call(
     deadlineMs: ctx.deadlineMs,
     attemptTimeoutMs: Math.min(15_000, ctx.deadlineMs),
     secrets: ctx.secrets,
+    ...(idempotent === undefined ? {} : { idempotent }),
   });
 }
 
@@ -170,6 +173,96 @@ export async function bearerToken(
   const token = ctx.env[envVar] || (await fromChain(skip));
   if (typeof token === "string") ctx.secrets.push(token);
   return token;
+}
+
+/** A request as the AWS SDK v3 (`@smithy/types` `HttpRequest`) hands it to its handler. */
+export interface AwsSdkRequest {
+  /** `https:` (or `http:` to loopback, tests). */
+  protocol: string;
+  /** Host name. */
+  hostname: string;
+  /** Port, when not the protocol's. */
+  port?: number;
+  /** Path. */
+  path: string;
+  /** Query parameters. */
+  query?: Record<string, string | string[] | null>;
+  /** Method. */
+  method: string;
+  /** Headers. */
+  headers: Record<string, string>;
+  /** Body (the SDK's query and JSON protocols serialize to a string). */
+  body?: unknown;
+}
+
+/** A response as the AWS SDK reads it from its handler (`@smithy/types` `HttpResponse`). */
+export interface AwsSdkResponse {
+  /** HTTP status. */
+  statusCode: number;
+  /** Headers, names in lower case. */
+  headers: Record<string, string>;
+  /** The body's bytes. */
+  body: Uint8Array;
+}
+
+/** The URL of an AWS SDK request. */
+function awsUrl(r: AwsSdkRequest): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(r.query ?? {})) {
+    for (const one of Array.isArray(v) ? v : [v]) q.append(k, one ?? "");
+  }
+  const query = q.toString();
+  return `${r.protocol}//${r.hostname}${r.port ? `:${r.port}` : ""}${r.path}${query ? `?${query}` : ""}`;
+}
+
+/**
+ * Whether an AWS query-protocol call only reads: a form whose `Action` is `Get…` or `List…`
+ * (IAM's and STS's query protocol POSTs every call, reads included).
+ */
+export function awsQueryRead(body: unknown): boolean {
+  return typeof body === "string" && /(^|&)Action=(Get|List)[A-Z]/.test(body);
+}
+
+/**
+ * A `requestHandler` for the AWS SDK v3 clients (IAM, STS): each request through the hardened
+ * client (deadline, size limit, `--ca-file`, redaction). A read (GET, or a query `Get…`/`List…`
+ * POST) is retried by the hardened client (bounded, so give the client `maxAttempts: 1`); any
+ * other POST (STS's AssumeRoleWithWebIdentity) is never repeated by it.
+ */
+export function awsRequestHandler(ctx: VerifyContext): {
+  handle(request: AwsSdkRequest): Promise<{ response: AwsSdkResponse }>;
+  updateHttpClientConfig(): void;
+  httpHandlerConfigs(): Record<string, never>;
+} {
+  return {
+    handle: async (request) => {
+      const body =
+        request.body instanceof Uint8Array ? Buffer.from(request.body).toString() : request.body;
+      // AWS's query APIs answer JSON to `accept: application/json` (the hardened client's
+      // default), which the SDK's XML parser cannot read: let the service pick its own format.
+      const sent: Record<string, string> = { accept: "*/*" };
+      for (const [k, v] of Object.entries(request.headers)) sent[k.toLowerCase()] = v;
+      const read = request.method === "GET" || awsQueryRead(body);
+      const res = await send(
+        ctx,
+        request.method,
+        awsUrl(request),
+        sent,
+        body,
+        {},
+        read || undefined,
+      );
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+      }
+      return {
+        response: { statusCode: res.status, headers, body: new Uint8Array(Buffer.from(res.text)) },
+      };
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  };
 }
 
 /**

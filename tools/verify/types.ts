@@ -41,6 +41,8 @@ export interface VerifyContext {
   caPem?: string;
   /** Where spiffe-helper writes the workload's SVIDs (turns on the token exchanges). */
   svidDir?: string;
+  /** The kubeconfig context for kubectl (`--kube-context`); default: the current one. */
+  kubeContext?: string;
   /** The process environment (credentials such as VAULT_TOKEN). */
   env: Readonly<Record<string, string | undefined>>;
   /**
