@@ -15,7 +15,8 @@
  * resource), settles it with the kept result if there is one, and replaces the accessor with a
  * plain data property holding it, as the SDK leaves it; an assignment replaces it likewise. A
  * property read before its resource registers gets a pending `Output`, settled when it does. A
- * failed registration builds the `Output` at once, so its rejection surfaces as it did. Unread
+ * failed registration builds the `Output` at once, so its rejection surfaces as it did (a gRPC
+ * error, the engine gone, leaves it pending, as the SDK does). Unread
  * properties cost a closure and the kept result, not an `Output`.
  *
  * {@link installLazyProperties} swaps the SDK's export: `runtime/resource.js` calls
@@ -142,10 +143,12 @@ function lazyProperty(
   });
   return (...args) => {
     if (built) return built(...args);
-    // The first result counts, as the first settling of a promise does.
-    if (kept) return;
+    const err = args[4];
+    // As the SDK's: a gRPC error (the engine went away) changes nothing; else the first result
+    // counts, as the first settling of a promise does.
+    if ((err && errors.isGrpcError(err)) || kept) return;
     kept = args;
-    if (args[4]) build();
+    if (err) build();
   };
 }
 
