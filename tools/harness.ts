@@ -5,6 +5,7 @@
  * outputs, as the SDK reports them to the engine). The offline plan and the tests share it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { installLazyProperties } from "./lazy-properties";
 
 /** A JSON value as the plan prints it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -172,6 +173,19 @@ const internals = pulumi.runtime as typeof pulumi.runtime & {
  * second registration silently replace the first.
  */
 export async function runProgram(
+  prepare: () => Builder | Promise<Builder>,
+  options: RunOptions,
+): Promise<ProgramRun> {
+  // Unread output properties cost no Output (tools/lazy-properties.ts; `pulumi up` builds them all).
+  const eager = installLazyProperties();
+  try {
+    return await runUnderMocks(prepare, options);
+  } finally {
+    eager();
+  }
+}
+
+async function runUnderMocks(
   prepare: () => Builder | Promise<Builder>,
   options: RunOptions,
 ): Promise<ProgramRun> {

@@ -17,9 +17,19 @@ export const BENCH_CORE = {
 };
 
 /**
+ * The shared Roles Anywhere role of workload `i`: its team's, one per 1000 workloads, so that no
+ * role's trust policy (one SPIFFE ID per workload) passes IAM's 2048 characters at 3000 workloads.
+ */
+function x509Role(i: number): string {
+  const batch = Math.floor(i / 1000);
+  return batch === 0 ? `team-${i % 50}-x509` : `team-${i % 50}-x509-${batch}`;
+}
+
+/**
  * A stack config with `n` workloads, each with Vault, Azure, Google Cloud, OpenZiti and (unless
  * `aws` is false) AWS grants: three in four workloads get a role of their own by JWT-SVID with a
- * managed policy, every fourth shares its team's Roles Anywhere role (X509-SVID).
+ * managed policy, every fourth shares its team's Roles Anywhere role (X509-SVID; one per 1000
+ * workloads).
  */
 export function generatedStack(n: number, { aws = true }: { aws?: boolean } = {}): string {
   const sub = "3f2c9a51-7d4e-4b8a-9c61-2e5f0a7b1d93";
@@ -42,7 +52,7 @@ export function generatedStack(n: number, { aws = true }: { aws?: boolean } = {}
       ? {
           aws:
             i % 4 === 3
-              ? { auth: "x509", role: `team-${i % 50}-x509` }
+              ? { auth: "x509", role: x509Role(i) }
               : { managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"] },
         }
       : {}),
