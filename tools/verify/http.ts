@@ -28,7 +28,19 @@ export interface CallOptions {
   body?: string;
   /** Statuses that are answers, not failures (e.g. 400 for a login's error body). */
   accept?: number[];
+  /** A client certificate for mutual TLS (the workload's X509-SVID and key). */
+  clientCert?: { certPem: string; keyPem: string };
 }
+
+/** A JSON answer with its headers (for challenges such as `WWW-Authenticate`). */
+export type JsonAnswerWithHeaders =
+  | {
+      ok: true;
+      status: number;
+      json: unknown;
+      headers: Record<string, string | string[] | undefined>;
+    }
+  | { ok: false; why: string };
 
 /**
  * Calls `url` and parses its JSON body. `what` names the call in messages. Never throws: a
@@ -40,7 +52,7 @@ export async function callJson(
   url: string,
   what: string,
   opts: CallOptions = {},
-): Promise<JsonAnswer> {
+): Promise<JsonAnswerWithHeaders> {
   try {
     const res = await httpRequest({
       method,
@@ -48,18 +60,20 @@ export async function callJson(
       headers: opts.headers,
       body: opts.body,
       caPem: ctx.caPem,
+      clientCert: opts.clientCert,
       deadlineMs: ctx.deadlineMs,
       attemptTimeoutMs: Math.min(15_000, ctx.deadlineMs),
       secrets: ctx.secrets,
     });
+    const headers = res.headers;
     if (opts.accept?.includes(res.status)) {
       try {
-        return { ok: true, status: res.status, json: JSON.parse(res.text) as unknown };
+        return { ok: true, status: res.status, json: JSON.parse(res.text) as unknown, headers };
       } catch {
-        return { ok: true, status: res.status, json: undefined };
+        return { ok: true, status: res.status, json: undefined, headers };
       }
     }
-    return { ok: true, status: res.status, json: parseJson(res, what) };
+    return { ok: true, status: res.status, json: parseJson(res, what), headers };
   } catch (e) {
     const message = redact(e instanceof Error ? e.message : String(e), ctx.secrets);
     const cause = e instanceof HttpError && e.kind === "network" ? tlsCause(message) : undefined;

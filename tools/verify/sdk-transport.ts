@@ -2,7 +2,8 @@
  * The relying parties' own SDKs (`@azure/identity`, `google-auth-library`) run the token
  * exchanges as the workload would, but every request they make goes through the package's
  * hardened client (deadline, size limit, `--ca-file` trust, redaction): an `HttpClient` for
- * Azure's core pipeline and a `fetch` for Google's gaxios. Both SDKs are optional peers of the
+ * Azure's core pipeline and a `fetch` for Google's gaxios (which also presents the client
+ * certificate of the mTLS agent google-auth-library's X.509 source makes). Both SDKs are optional peers of the
  * package: without them the exchange is a SKIP that says what to install.
  */
 import type {
@@ -11,6 +12,7 @@ import type {
   PipelineRequest,
   PipelineResponse,
 } from "@azure/core-rest-pipeline";
+import * as https from "node:https";
 import { httpRequest } from "../../components/http/client";
 import type { CheckResult, VerifyContext } from "./types";
 
@@ -52,6 +54,7 @@ async function send(
   url: string,
   headers: Record<string, string>,
   body: unknown,
+  clientCert?: { certPem: string; keyPem: string },
 ) {
   if (!METHODS.includes(method)) throw new Error(`method ${method} is not supported`);
   if (body !== undefined && body !== null && typeof body !== "string") {
@@ -63,10 +66,25 @@ async function send(
     headers,
     body: body ?? undefined,
     caPem: ctx.caPem,
+    clientCert,
     deadlineMs: ctx.deadlineMs,
     attemptTimeoutMs: Math.min(15_000, ctx.deadlineMs),
     secrets: ctx.secrets,
   });
+}
+
+/**
+ * The client certificate of an `https.Agent` gaxios hands its fetch (google-auth-library's X.509
+ * credential source makes one from the certificate configuration), or undefined.
+ */
+function agentCertificate(agent: unknown): { certPem: string; keyPem: string } | undefined {
+  if (!(agent instanceof https.Agent)) return undefined;
+  const { cert, key } = agent.options;
+  const text = (v: unknown) =>
+    typeof v === "string" ? v : Buffer.isBuffer(v) ? v.toString("utf8") : undefined;
+  const certPem = text(cert);
+  const keyPem = text(key);
+  return certPem && keyPem ? { certPem, keyPem } : undefined;
 }
 
 /** An `HttpClient` for `@azure/identity` (its `httpClient` option). */
@@ -98,7 +116,16 @@ export function hardenedFetch(ctx: VerifyContext): typeof fetch {
     new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
     let body: unknown = init?.body;
     if (body instanceof URLSearchParams) body = body.toString();
-    const res = await send(ctx, (init?.method ?? "GET").toUpperCase(), url, headers, body);
+    // gaxios passes its own options along with the fetch's: an mTLS agent among them.
+    const agent = (init as { agent?: unknown } | undefined)?.agent;
+    const res = await send(
+      ctx,
+      (init?.method ?? "GET").toUpperCase(),
+      url,
+      headers,
+      body,
+      agentCertificate(agent),
+    );
     const h = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
