@@ -128,3 +128,26 @@ export function svidDir(svid?: TestSvid, tokens: Record<string, string> = {}): s
   for (const [name, token] of Object.entries(tokens)) writeFileSync(path.join(d, name), token);
   return d;
 }
+
+/**
+ * A server certificate for 127.0.0.1 under a CA named `caName` (a name other than the shared
+ * loopback CA's, so that one `--ca-file` can hold both: OpenSSL picks issuers by name).
+ */
+export async function makeServerCredentials(
+  caName: string,
+): Promise<{ caPem: string; keyPem: string; certPem: string }> {
+  const ca = await makeCertificate({ subject: caName, ca: true });
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: "04" + Math.floor(Math.random() * 1e12).toString(16),
+    subject: "CN=127.0.0.1",
+    issuer: caName,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 3600_000),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }])],
+  });
+  return { caPem: ca.pem, keyPem: await pkcs8Pem(keys.privateKey), certPem: leaf.toString("pem") };
+}
