@@ -10,7 +10,8 @@
  * - With `--svid-dir`: the STS exchange the workload does, by google-auth-library's
  *   IdentityPoolClient on the deployed OIDC credential configuration with `gcp-jwt-svid.token`
  *   (`GOOGLE_STS_TOKEN_URL` moves the STS), `invalid_grant` mapped to the cause.
- * IAM bindings and the X.509 (mTLS) exchange are not read (see the README).
+ * - With `--svid-dir` and an X.509 provider: the mTLS exchange with `svid.pem` (gcp-x509.ts).
+ * IAM bindings are not read (see the README).
  */
 import {
   oidcProviderAttributes,
@@ -23,6 +24,7 @@ import { deployedIssuer } from "./discovery";
 import { exchangeSubject, mismatchResult } from "./fields";
 import { getJson, isRecord, shown } from "./http";
 import { bearerToken, hardenedFetch, optionalSdk } from "./sdk-transport";
+import { x509Exchange } from "./gcp-x509";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
 type GoogleAuthLib = typeof import("google-auth-library");
@@ -245,6 +247,6 @@ export const gcpCheck: Check = {
     if (block === undefined) return [];
     const token = await iamToken(ctx);
     const live = typeof token === "string" ? await poolResults(ctx, block, token) : [token];
-    return [...live, ...(await exchange(ctx))];
+    return [...live, ...(await exchange(ctx)), ...(await x509Exchange(ctx))];
   },
 };
