@@ -15,11 +15,9 @@
  * `unauthorized_client`, `invalid_request`; success `{access_token, token_type, expires_in,
  * scope}` (§5.1). Curity's own error descriptions are not published: these are the RFC's.
  */
-import { createPublicKey, randomUUID, verify, X509Certificate } from "node:crypto";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import type { TLSSocket } from "node:tls";
+import { createPublicKey, randomUUID, verify, type X509Certificate } from "node:crypto";
 import type { CurityTestServer } from "../curity/server";
+import { startMtlsServer, type MtlsServer } from "./mtls-server";
 
 /** One token request the double received. */
 export interface TokenRequest {
@@ -39,9 +37,7 @@ const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 export class CurityTokenDouble {
   /** Every request, in order. */
   readonly requests: TokenRequest[] = [];
-  /** `https://127.0.0.1:<port>`. */
-  url = "";
-  private server?: Server;
+  private server?: MtlsServer;
 
   constructor(
     private readonly curity: CurityTestServer,
@@ -49,6 +45,11 @@ export class CurityTokenDouble {
     private readonly tls: { keyPem: string; certPem: string },
     private readonly jwks: (url: string) => Record<string, unknown>[] | undefined,
   ) {}
+
+  /** `https://127.0.0.1:<port>`. */
+  get url(): string {
+    return this.server?.url ?? "";
+  }
 
   /** The token endpoint of the JWT flow (what Curity publishes: the assertion's audience). */
   get tokenEndpoint(): string {
@@ -62,51 +63,25 @@ export class CurityTokenDouble {
 
   /** Starts it on 127.0.0.1. */
   async start(): Promise<void> {
-    this.server = createServer(
-      {
-        key: this.tls.keyPem,
-        cert: this.tls.certPem,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        let body = "";
-        req.setEncoding("utf8");
-        req.on("data", (c: string) => (body += c));
-        req.on("end", () => {
-          const form = Object.fromEntries(new URLSearchParams(body));
-          const socket = req.socket as TLSSocket;
-          const leaf = socket.getPeerX509Certificate();
-          const rec: TokenRequest = {
-            path: req.url ?? "",
-            form,
-            chainVerified: leaf !== undefined && socket.authorized,
-            status: 0,
-          };
-          this.requests.push(rec);
-          const [status, answer] = this.token(
-            req.url ?? "",
-            form,
-            rec.chainVerified ? leaf : undefined,
-          );
-          rec.status = status;
-          res.writeHead(status, {
-            "content-type": "application/json",
-            "cache-control": "no-store",
-          });
-          res.end(JSON.stringify(answer));
-        });
-      },
-    );
-    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", () => r()));
-    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await startMtlsServer(this.tls, (req) => {
+      const form = Object.fromEntries(new URLSearchParams(req.body));
+      const rec: TokenRequest = {
+        path: req.url,
+        form,
+        chainVerified: req.verifiedLeaf !== undefined,
+        status: 0,
+      };
+      this.requests.push(rec);
+      const [status, answer] = this.token(req.url, form, req.verifiedLeaf);
+      rec.status = status;
+      return { status, headers: { "cache-control": "no-store" }, body: JSON.stringify(answer) };
+    });
     this.refresh();
   }
 
   /** Stops it. */
   stop(): Promise<void> {
-    this.server!.closeAllConnections();
-    return new Promise((r) => this.server!.close(() => r()));
+    return this.server!.stop();
   }
 
   /** Trusts the client trust store entries that clients name as `trusted-ca`, for new connections. */
@@ -117,15 +92,12 @@ export class CurityTokenDouble {
         return m?.["trusted-ca"] ?? [];
       }),
     );
-    const pems = [...ids].flatMap((id) => {
-      const e = this.curity.store.clientTrust.get(id);
-      return e ? [e.pem] : [];
-    });
-    this.server?.setSecureContext({
-      key: this.tls.keyPem,
-      cert: this.tls.certPem,
-      ca: pems.length > 0 ? pems : [this.tls.certPem],
-    });
+    this.server?.trust(
+      [...ids].flatMap((id) => {
+        const e = this.curity.store.clientTrust.get(id);
+        return e ? [e.pem] : [];
+      }),
+    );
   }
 
   private clients(): Record<string, unknown>[] {

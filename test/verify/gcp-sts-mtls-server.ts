@@ -10,10 +10,8 @@
  * these are the double's (RFC 8693 `invalid_grant`, `invalid_target` as the JWT path's).
  */
 import { X509Certificate } from "node:crypto";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import type { TLSSocket } from "node:tls";
 import { GCP_CONTRACT, type GcpState } from "./gcp-server";
+import { startMtlsServer, type MtlsServer } from "./mtls-server";
 
 /** One exchange the double received. */
 export interface MtlsExchange {
@@ -31,72 +29,50 @@ export class GcpMtlsSts {
   readonly exchanges: MtlsExchange[] = [];
   /** Form problems against the contract (must stay empty). */
   readonly violations: string[] = [];
-  /** `https://127.0.0.1:<port>`. */
-  url = "";
-  private server?: Server;
+  private server?: MtlsServer;
 
   constructor(
     private readonly state: GcpState,
     private readonly tls: { keyPem: string; certPem: string },
   ) {}
 
+  /** `https://127.0.0.1:<port>`. */
+  get url(): string {
+    return this.server?.url ?? "";
+  }
+
   /** Starts it on 127.0.0.1. */
   async start(): Promise<void> {
-    this.server = createServer(
-      {
-        key: this.tls.keyPem,
-        cert: this.tls.certPem,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        let body = "";
-        req.setEncoding("utf8");
-        req.on("data", (c: string) => (body += c));
-        req.on("end", () => {
-          const socket = req.socket as TLSSocket;
-          const peer = socket.getPeerX509Certificate();
-          const form = Object.fromEntries(new URLSearchParams(body));
-          const ex: MtlsExchange = {
-            form,
-            chainVerified: peer !== undefined && socket.authorized,
-            status: 0,
-          };
-          this.exchanges.push(ex);
-          const [status, answer] =
-            req.method === "POST" && req.url === "/v1/token"
-              ? this.exchange(form, ex.chainVerified ? peer : undefined)
-              : [404, { error: "not_found" }];
-          ex.status = status;
-          res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(answer));
-        });
-      },
-    );
-    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", () => r()));
-    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await startMtlsServer(this.tls, (req) => {
+      const form = Object.fromEntries(new URLSearchParams(req.body));
+      const ex: MtlsExchange = { form, chainVerified: req.verifiedLeaf !== undefined, status: 0 };
+      this.exchanges.push(ex);
+      const [status, answer] =
+        req.method === "POST" && req.url === "/v1/token"
+          ? this.exchange(form, req.verifiedLeaf)
+          : [404, { error: "not_found" }];
+      ex.status = status;
+      return { status, body: JSON.stringify(answer) };
+    });
     this.refresh();
   }
 
   /** Stops it. */
   stop(): Promise<void> {
-    this.server!.closeAllConnections();
-    return new Promise((r) => this.server!.close(() => r()));
+    return this.server!.stop();
   }
 
   /** Trusts the X.509 providers' trust anchors for new connections. */
   refresh(): void {
-    const anchors = Object.values(this.state.resources).flatMap((p) => {
-      const store = (p.x509 as { trustStore?: { trustAnchors?: { pemCertificate?: string }[] } })
-        ?.trustStore;
-      return (store?.trustAnchors ?? []).flatMap((a) =>
-        a.pemCertificate ? [a.pemCertificate] : [],
-      );
-    });
-    this.server?.setSecureContext({
-      key: this.tls.keyPem,
-      cert: this.tls.certPem,
-      ca: anchors.length > 0 ? anchors : [this.tls.certPem],
-    });
+    this.server?.trust(
+      Object.values(this.state.resources).flatMap((p) => {
+        const x509 = p.x509 as
+          { trustStore?: { trustAnchors?: { pemCertificate?: string }[] } } | undefined;
+        return (x509?.trustStore?.trustAnchors ?? []).flatMap((a) =>
+          a.pemCertificate ? [a.pemCertificate] : [],
+        );
+      }),
+    );
   }
 
   private exchange(

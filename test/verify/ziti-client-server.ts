@@ -20,13 +20,11 @@
  */
 import { createPublicKey, randomUUID, verify, X509Certificate, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import type { TLSSocket } from "node:tls";
 import { parse } from "yaml";
 import { makeAjv } from "../contracts/openziti/contract";
 import type { StoredEntity, ZitiTestController } from "../openziti/server";
+import { startMtlsServer, type MtlsServer } from "./mtls-server";
 
 const CLIENT_SPEC = parse(
   readFileSync(
@@ -74,9 +72,7 @@ export class ZitiClientDouble {
   readonly violations: string[] = [];
   /** Every authentication, in order. */
   readonly authentications: ZitiAuthentication[] = [];
-  /** `https://127.0.0.1:<port>`. */
-  url = "";
-  private server?: Server;
+  private server?: MtlsServer;
 
   constructor(
     private readonly controller: ZitiTestController,
@@ -86,54 +82,31 @@ export class ZitiClientDouble {
 
   /** Starts the HTTPS server (client certificates requested, judged per request). */
   async start(): Promise<void> {
-    this.server = createServer(
-      {
-        key: this.tls.keyPem,
-        cert: this.tls.certPem,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        let body = "";
-        req.setEncoding("utf8");
-        req.on("data", (c: string) => (body += c));
-        req.on("end", () => {
-          const url = new URL(req.url ?? "/", "https://controller.invalid");
-          let reply: { status: number; headers: Record<string, string>; body: string };
-          if (url.pathname === `${CLIENT_SPEC.basePath}/authenticate` && req.method === "POST") {
-            reply = this.authenticate(url, req.headers, body, req.socket as TLSSocket);
-          } else {
-            reply = this.controller.handle({
-              method: req.method ?? "",
-              path: req.url ?? "/",
-              headers: req.headers,
-              body,
-            });
-            this.refresh();
-          }
-          res.writeHead(reply.status, reply.headers).end(reply.body);
-        });
-      },
-    );
-    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", () => r()));
-    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await startMtlsServer(this.tls, (req) => {
+      const url = new URL(req.url, "https://controller.invalid");
+      if (url.pathname === `${CLIENT_SPEC.basePath}/authenticate` && req.method === "POST") {
+        return this.authenticate(url, req.headers, req.body, req.verifiedLeaf);
+      }
+      const reply = this.controller.handle({ ...req, path: req.url });
+      this.refresh();
+      return reply;
+    });
     this.refresh();
+  }
+
+  /** `https://127.0.0.1:<port>`. */
+  get url(): string {
+    return this.server?.url ?? "";
   }
 
   /** Stops it. */
   stop(): Promise<void> {
-    this.server!.closeAllConnections();
-    return new Promise((r) => this.server!.close(() => r()));
+    return this.server!.stop();
   }
 
   /** Trusts the certificates of the active CAs for new connections (the controller's trust cache). */
   refresh(): void {
-    const anchors = this.activeCas().map((c) => String(c.certPem));
-    this.server?.setSecureContext({
-      key: this.tls.keyPem,
-      cert: this.tls.certPem,
-      ca: anchors.length > 0 ? anchors : [this.tls.certPem],
-    });
+    this.server?.trust(this.activeCas().map((c) => String(c.certPem)));
   }
 
   private activeCas(): StoredEntity[] {
@@ -207,16 +180,15 @@ export class ZitiClientDouble {
     url: URL,
     headers: Record<string, string | string[] | undefined>,
     body: string,
-    socket: TLSSocket,
+    leaf: X509Certificate | undefined,
   ) {
     const method = url.searchParams.get("method") ?? "";
-    const chain = peerChain(socket);
     const auth = String(headers.authorization ?? "");
     const bearer = /^Bearer (.+)$/.exec(auth)?.[1];
     const record: ZitiAuthentication = {
       method,
       bearer,
-      chainVerified: chain.length > 0 && socket.authorized,
+      chainVerified: leaf !== undefined,
       status: 0,
     };
     this.authentications.push(record);
@@ -240,24 +212,24 @@ export class ZitiClientDouble {
       record.status = r.status;
       return r;
     }
-    const r = method === "cert" ? this.cert(socket, chain) : this.extJwt(bearer);
+    const r = method === "cert" ? this.cert(leaf) : this.extJwt(bearer);
     record.status = r.status;
     return r;
   }
 
-  private cert(socket: TLSSocket, chain: X509Certificate[]) {
+  private cert(leaf: X509Certificate | undefined) {
     const invalid = () => this.refuse("INVALID_AUTH", "The authentication request failed");
-    if (chain.length === 0 || !socket.authorized) return invalid();
+    if (leaf === undefined) return invalid();
     // OpenSSL verified the chain against the active CAs; Node exposes the leaf only, so the CA is
     // the one that issued the leaf, else the only active one (the tests have one).
     const active = this.activeCas();
     const ca =
-      active.find((c) => chain[0].checkIssued(new X509Certificate(String(c.certPem)))) ??
+      active.find((c) => leaf.checkIssued(new X509Certificate(String(c.certPem)))) ??
       (active.length === 1 ? active[0] : undefined);
     const claim = (ca?.externalIdClaim ?? null) as Record<string, unknown> | null;
     let externalId: string | undefined;
     if (claim?.location === "SAN_URI") {
-      const uris = [...(chain[0].subjectAltName ?? "").matchAll(/URI:([^,\s]+)/g)].map((m) => m[1]);
+      const uris = [...(leaf.subjectAltName ?? "").matchAll(/URI:([^,\s]+)/g)].map((m) => m[1]);
       externalId =
         claim.matcher === "SCHEME"
           ? uris.find((u) => u.startsWith(`${String(claim.matcherCriteria)}:`))
@@ -320,18 +292,6 @@ export class ZitiClientDouble {
     }
     return this.session(identity);
   }
-}
-
-/** The certificates the client presented, leaf first. */
-function peerChain(socket: TLSSocket): X509Certificate[] {
-  const out: X509Certificate[] = [];
-  let c = socket.getPeerCertificate(true);
-  while (c && c.raw && out.length < 10) {
-    out.push(new X509Certificate(c.raw));
-    if (!c.issuerCertificate || c.issuerCertificate === c) break;
-    c = c.issuerCertificate;
-  }
-  return out;
 }
 
 /** A compact JWS signature check (RS256, ES256, ES384). */
