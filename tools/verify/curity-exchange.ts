@@ -11,6 +11,7 @@
  * and pointing at the curity field checks, which say what the admin node lost.
  */
 import { CURITY_JWT_SVID_FILE } from "../../components/federation/curity/component";
+import { usesX509 } from "../../components/federation/curity/rules";
 import type { CurityBlock } from "../../components/federation/curity/schema";
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject } from "./fields";
@@ -149,7 +150,8 @@ export async function curityExchanges(
       }),
     );
   }
-  const x509 = x509Subject(ctx, { party: "curity", name: "token request mtls" });
+  const anyX509 = ctx.model.workloads.some((w) => w.curity && usesX509(w.curity.auth));
+  const x509 = anyX509 ? x509Subject(ctx, { party: "curity", name: "token request mtls" }) : [];
   if (Array.isArray(x509)) results.push(...x509);
   else if (typeof x509.login.mtlsTokenEndpoint === "string") {
     const { svid, workload: w, login } = x509;

@@ -41,6 +41,7 @@ export function x509StsCause(message: string, svid: X509Svid, trustDomain: strin
 
 /** The real STS exchange with the workload's X509-SVID (no SVID in `--svid-dir`: nothing). */
 export async function x509Exchange(ctx: VerifyContext): Promise<CheckResult[]> {
+  if (ctx.model.gcp?.x509 !== true) return []; // no X.509 provider in this stack
   const subject = x509Subject(ctx, { party: "gcp", name: base.name });
   if (Array.isArray(subject) || ctx.svidDir === undefined) {
     return Array.isArray(subject) ? subject : [];
