@@ -124,7 +124,7 @@ describe("npm pack", () => {
     const unwanted = files.filter(
       (f) =>
         (/^bin\/(tools|bench|policy)\//.test(f) &&
-          !/^bin\/tools\/(verify\/|stack-config\.)/.test(f)) ||
+          !/^bin\/tools\/(verify\/|stack-config\.|stack-outputs\.)/.test(f)) ||
         f.endsWith(".tsbuildinfo") ||
         f === "bin/.build.json" ||
         (f.endsWith(".ts") && !f.endsWith(".d.ts")) ||

@@ -21,6 +21,7 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import type { PeerCertificate } from "node:tls";
 
 /** One HTTP call. */
 export interface HttpRequest {
@@ -51,6 +52,11 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Strings (passwords, tokens) to redact from every message. */
   secrets?: string[];
+  /**
+   * Replaces the host name check of the server's certificate (the chain is still verified against
+   * `caPem`): an Error refuses the connection. SPIFFE's `https_spiffe` checks a SPIFFE ID instead.
+   */
+  serverIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
 }
 
 /** A complete response (any status). */
@@ -185,6 +191,7 @@ export function sendOnce(
         agent: false,
         // Explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment must not switch it off.
         rejectUnauthorized: true,
+        ...(req.serverIdentity ? { checkServerIdentity: req.serverIdentity } : {}),
       },
       (res) => {
         status = res.statusCode ?? 0;

@@ -2,7 +2,8 @@
  * A scriptable HTTP(S) server on 127.0.0.1 for fault-injection tests of the package's HTTP
  * clients. Each request takes the next scripted {@link Fault} (or, when none is queued, the
  * `handler`'s reply), so a test can say "the next answer is cut off mid-body, then a 429, then
- * the real thing". Faults that need an answer to spoil (a cut-off body, a lost response) take
+ * the real thing" (or, with `nextWhen`, of the next requests that match, e.g. only the token
+ * POST). Faults that need an answer to spoil (a cut-off body, a lost response) take
  * it from the handler when they carry none, so a real API handler (the OpenZiti test controller)
  * runs under them: a lost response after a create has really created the entity.
  *
@@ -76,6 +77,8 @@ export interface FaultServer {
   requests: RecordedRequest[];
   /** Queues faults for the next requests, in order. */
   next(...faults: Fault[]): void;
+  /** Queues faults for the next requests that `match`, in order (before those of `next`). */
+  nextWhen(match: (req: RecordedRequest) => boolean, ...faults: Fault[]): void;
   /** How many scripted faults are still queued. */
   pending(): number;
   /** Drops the queued faults and the recorded requests. */
@@ -237,6 +240,7 @@ async function answer(
 export async function startFaultServer(opts: FaultServerOptions = {}): Promise<FaultServer> {
   const handler = opts.handler ?? NOT_FOUND;
   const queue: Fault[] = [];
+  const targeted: { match: (req: RecordedRequest) => boolean; fault: Fault }[] = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -254,7 +258,9 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
       };
       requests.push(rec);
       const socket = tcp.get(req.socket.remotePort ?? -1) ?? req.socket;
-      answer(queue.shift(), rec, res, socket, handler, timers).catch((e: unknown) => {
+      const t = targeted.findIndex((x) => x.match(rec));
+      const fault = t >= 0 ? targeted.splice(t, 1)[0].fault : queue.shift();
+      answer(fault, rec, res, socket, handler, timers).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500).end(String(e));
         else res.destroy();
       });
@@ -285,9 +291,12 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
     caPem,
     requests,
     next: (...faults) => void queue.push(...faults),
-    pending: () => queue.length,
+    nextWhen: (match, ...faults) =>
+      void targeted.push(...faults.map((fault) => ({ match, fault }))),
+    pending: () => queue.length + targeted.length,
     reset: () => {
       queue.length = 0;
+      targeted.length = 0;
       requests.length = 0;
     },
     close: () =>

@@ -17,6 +17,7 @@ import {
   type Handler,
   type Reply,
 } from "../support/fault-server";
+import { claimsOf } from "./support";
 
 interface Operation {
   method: string;
@@ -70,17 +71,6 @@ export interface AzureDouble {
 
 function template(p: string): RegExp {
   return new RegExp(`^${p.replace(/\{[^}]+\}/g, "([^/]+)")}$`);
-}
-
-function claimsOf(jwt: string): Record<string, unknown> {
-  try {
-    return JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8")) as Record<
-      string,
-      unknown
-    >;
-  } catch {
-    return {};
-  }
 }
 
 /** Starts the double with the issuer's TLS credentials (so one --ca-file trusts both). */

@@ -40,7 +40,7 @@ describe("verify usage", () => {
     [["--stack", "t", "--outputs", "x", "--bogus", "1"], "verify: unknown argument --bogus"],
     [
       ["--stack", "t", "--outputs", "x", "--checks", "discovery,aws"],
-      "verify: --checks: unknown check aws; known: stack, discovery, rotation, vault, azure, gcp, openziti, curity",
+      "verify: --checks: unknown check aws; known: stack, discovery, rotation, vault, azure, gcp, openziti, curity, nodes, federation",
     ],
     [
       ["--stack", "t", "--outputs", "/nonexistent/o.json"],

@@ -6,83 +6,18 @@
  * when the admin password is a secure value verify cannot read.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { curityClientBody } from "../../components/federation/curity/component";
-import { curityProvider, type CurityState } from "../../components/federation/curity/provider";
 import { CURITY_TEST_PASSWORD, CURITY_TEST_PROFILE, useCurityServer } from "../curity/harness";
-import { PAYMENTS_ID, runVerify, vaultOutputs, vaultStackConfig, writeStack } from "./support";
+import { curityStack as stackOf, deployCurity, ISSUER } from "./curity-fixture";
+import { PAYMENTS_ID, runVerify, vaultOutputs, writeStack } from "./support";
 
-const p = curityProvider as Required<typeof curityProvider>;
-const ISSUER = "https://oidc.test.example.com";
-const TOKEN = "https://login.example.com/oauth/v2/oauth-token";
 const h = useCurityServer(["RS256"]);
 let dir: string;
-
-function curityStack(password: unknown): Record<string, unknown> {
-  const base = vaultStackConfig();
-  const workloads = base["spire-federation:workloads"] as Record<string, unknown>[];
-  return {
-    ...base,
-    "spire-federation:curity": {
-      adminUrl: h.fault.url,
-      username: "admin",
-      password,
-      profile: CURITY_TEST_PROFILE,
-      tokenEndpoint: TOKEN,
-      discoveryCaPem: h.root,
-    },
-    "spire-federation:workloads": [
-      { ...workloads[0], curity: { scopes: ["reports", "orders:read"], auth: "both" } },
-    ],
-  };
-}
+const curityStack = (password: unknown) => stackOf(h, password);
+const deploy = () => deployCurity(h);
 
 beforeAll(() => {
   dir = writeStack("t", curityStack(CURITY_TEST_PASSWORD));
 });
-
-/** Makes what pulumi up makes for payments-api (auth both), through the package's provider. */
-async function deploy(): Promise<void> {
-  const conn = h.conn;
-  const trust = (kind: CurityState["kind"], key: string): CurityState => ({
-    kind,
-    connection: conn,
-    key,
-    pem: h.root,
-  });
-  await p.create(trust("clientTrustStore", "spiffe-root-ca"));
-  await p.create(trust("serverTrustStore", "spiffe-discovery-ca"));
-  await p.create({
-    kind: "httpClient",
-    connection: conn,
-    key: "spiffe-jwks",
-    body: { id: "spiffe-jwks", tls: { "use-truststore": true } },
-  });
-  await p.create({
-    kind: "client",
-    connection: conn,
-    profile: CURITY_TEST_PROFILE,
-    key: "spiffe-payments-api",
-    body: curityClientBody({
-      clientId: "spiffe-payments-api",
-      workload: "payments-api",
-      spiffeId: PAYMENTS_ID,
-      scopes: ["reports", "orders:read"],
-      auth: "both",
-      jwksUri: `${ISSUER}/keys`,
-      issuer: ISSUER,
-      httpClient: "spiffe-jwks",
-      trustedCa: "spiffe-root-ca",
-    }),
-    assertion: { audience: TOKEN, tokenUrl: TOKEN, issuer: ISSUER, algorithm: "RS256" },
-  });
-  await p.create({
-    kind: "clientIdMapping",
-    connection: conn,
-    profile: CURITY_TEST_PROFILE,
-    key: PAYMENTS_ID,
-    body: { sub: PAYMENTS_ID, "client-id": "spiffe-payments-api" },
-  });
-}
 
 const run = (env: Record<string, string> = {}, d = dir) =>
   runVerify(d, "t", vaultOutputs(ISSUER), ["--checks", "curity"], { caPem: h.fault.caPem, env });

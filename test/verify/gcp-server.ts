@@ -5,7 +5,8 @@
  * response schema with ajv before it is sent (violations recorded; tests require none); the STS
  * takes the token-exchange form the contract lists and judges the subject token the way the
  * provider is configured (audience among allowedAudiences and equal to the provider's name,
- * issuer, expiry, the attribute condition's SPIFFE prefix), answering `invalid_grant`.
+ * issuer, expiry, the attribute condition's SPIFFE prefix), answering `invalid_grant`. Cloud
+ * Resource Manager v3 (`/v3/`: IAM policies) is answered by gcp-crm-server.ts.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -16,6 +17,8 @@ import {
   type Handler,
   type Reply,
 } from "../support/fault-server";
+import { crmAnswer, type IamPolicies } from "./gcp-crm-server";
+import { claimsOf } from "./support";
 
 /** The carried contract. */
 export const GCP_CONTRACT = JSON.parse(
@@ -35,6 +38,8 @@ export interface GcpState {
   token: string;
   /** Pools and providers as IAM returns them. */
   resources: Record<string, Record<string, unknown>>;
+  /** IAM policies by project ID, as Cloud Resource Manager v3 returns them (gcp-crm-server.ts). */
+  policies?: IamPolicies;
 }
 
 /** The running double. */
@@ -42,17 +47,6 @@ export interface GcpDouble {
   server: FaultServer;
   violations: string[];
   stsForms: Record<string, string>[];
-}
-
-function claimsOf(jwt: string): Record<string, unknown> {
-  try {
-    return JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8")) as Record<
-      string,
-      unknown
-    >;
-  } catch {
-    return {};
-  }
 }
 
 /** Starts the double (HTTPS with the given credentials). */
@@ -116,6 +110,9 @@ export async function startGcp(
         token_type: "Bearer",
         expires_in: 3600,
       });
+    }
+    if (url.pathname.startsWith("/v3/")) {
+      return crmAnswer(req, state.token, state.policies ?? {}, violations);
     }
     const rest = url.pathname.replace(/^\//, "");
     const method = Object.entries(GCP_CONTRACT.methods).find(

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import { jwtClaims } from "../../tools/verify/fields";
 import { main } from "../../tools/verify/main";
 import { makeLoopbackServerCredentials } from "../fixtures";
 import { startFaultServer, type FaultServer, type Handler } from "../support/fault-server";
@@ -57,6 +58,19 @@ export function signJwt(key: SigningKey, claims: Record<string, unknown>): strin
           dsaEncoding: "ieee-p1363",
         });
   return `${input}.${sig.toString("base64url")}`;
+}
+
+/**
+ * The claims of a compact JWT, unverified, or `{}`: what a double reads from a token it is sent
+ * (the verify tool's own reader, so that the doubles and the messages agree on a token's claims).
+ */
+export const claimsOf = jwtClaims;
+
+/** A folder holding the files spiffe-helper would write (`--svid-dir`), e.g. `gcp-jwt-svid.token`. */
+export function svidFiles(files: Record<string, string>): string {
+  const d = mkdtempSync(path.join(tmpdir(), "svid-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(d, name), text);
+  return d;
 }
 
 /** What the issuer serves; each field may be changed between runs. */
@@ -185,7 +199,7 @@ export async function runVerify(
   stack: string,
   outputs: Record<string, unknown>,
   argv: string[],
-  opts: { caPem?: string; env?: Record<string, string> } = {},
+  opts: { caPem?: string; env?: Record<string, string>; deadlineMs?: number } = {},
 ): Promise<Run> {
   const outFile = path.join(dir, "outputs.json");
   writeFileSync(outFile, JSON.stringify(outputs));
@@ -198,6 +212,7 @@ export async function runVerify(
   const err: string[] = [];
   const code = await main([...args, ...argv], {
     env: opts.env ?? {},
+    deadlineMs: opts.deadlineMs,
     out: (s) => out.push(s),
     err: (s) => err.push(s),
   });

@@ -18,7 +18,13 @@ import { AZURE_JWT_SVID_FILE } from "../../components/federation/azure/workload-
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject, mismatchResult } from "./fields";
 import { getJson, isRecord, shown } from "./http";
-import { azureHttpClient, bearerToken, optionalSdk } from "./sdk-transport";
+import {
+  azureHttpClient,
+  bearerToken,
+  optionalSdk,
+  transportFailure,
+  type TransportLog,
+} from "./sdk-transport";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
 /** The ARM API version read (azure-native 3.x's for managed identities). */
@@ -244,6 +250,7 @@ async function exchange(ctx: VerifyContext, block: AzureBlock): Promise<CheckRes
       },
     ];
   }
+  const log: TransportLog = {};
   const credential = new sdk.ClientAssertionCredential(
     tenantId,
     clientId,
@@ -251,7 +258,10 @@ async function exchange(ctx: VerifyContext, block: AzureBlock): Promise<CheckRes
     {
       authorityHost: ctx.env.AZURE_AUTHORITY_HOST,
       disableInstanceDiscovery: true,
-      httpClient: azureHttpClient(ctx),
+      httpClient: azureHttpClient(ctx, log),
+      // The pipeline's own retry policy would repeat the token POST on a 5xx: the hardened
+      // client alone decides (it retries only a 429 or 503, which say "not processed").
+      retryOptions: { maxRetries: 0 },
     },
   );
   ctx.progress(`azure: client-credentials exchange for ${w.name} (client ${clientId})`);
@@ -269,6 +279,8 @@ async function exchange(ctx: VerifyContext, block: AzureBlock): Promise<CheckRes
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const code = /AADSTS\d+/.exec(message)?.[0];
+    const transport = code ? undefined : transportFailure(log, "Entra's token endpoint");
+    if (transport) return [{ ...r, status: "FAIL", ...transport }];
     return [
       {
         ...r,

@@ -11,7 +11,8 @@
  *   IdentityPoolClient on the deployed OIDC credential configuration with `gcp-jwt-svid.token`
  *   (`GOOGLE_STS_TOKEN_URL` moves the STS), `invalid_grant` mapped to the cause.
  * - With `--svid-dir` and an X.509 provider: the mTLS exchange with `svid.pem` (gcp-x509.ts).
- * IAM bindings are not read (see the README).
+ * - Each workload's IAM bindings on its projects (gcp-iam.ts: Cloud Resource Manager v3
+ *   `getIamPolicy`, a POST that only reads).
  */
 import {
   oidcProviderAttributes,
@@ -22,9 +23,16 @@ import { GCP_JWT_SVID_FILE } from "../../components/federation/paths";
 import * as path from "node:path";
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject, mismatchResult } from "./fields";
+import { iamBindingResults } from "./gcp-iam";
 import { getJson, isRecord, shown } from "./http";
-import { bearerToken, hardenedFetch, optionalSdk } from "./sdk-transport";
 import { x509Exchange } from "./gcp-x509";
+import {
+  bearerToken,
+  hardenedFetch,
+  optionalSdk,
+  transportFailure,
+  type TransportLog,
+} from "./sdk-transport";
 import type { Check, CheckResult, VerifyContext } from "./types";
 
 type GoogleAuthLib = typeof import("google-auth-library");
@@ -36,7 +44,7 @@ const base = { check: "gcp", party: "gcp" } as const;
 /** A bearer for IAM, or the SKIP that says how to give one. */
 function iamToken(ctx: VerifyContext): Promise<string | CheckResult> {
   const fix =
-    "export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token) (roles/iam.workloadIdentityPoolViewer), or GOOGLE_APPLICATION_CREDENTIALS";
+    "export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token) (roles/iam.workloadIdentityPoolViewer, and resourcemanager.projects.getIamPolicy on the granting projects), or GOOGLE_APPLICATION_CREDENTIALS";
   return bearerToken(ctx, "gcp", "GOOGLE_OAUTH_ACCESS_TOKEN", fix, async (skip) => {
     const keyFile = ctx.env.GOOGLE_APPLICATION_CREDENTIALS;
     if (!keyFile) return skip("no GOOGLE_OAUTH_ACCESS_TOKEN nor GOOGLE_APPLICATION_CREDENTIALS");
@@ -198,6 +206,7 @@ async function exchange(ctx: VerifyContext): Promise<CheckResult[]> {
     ];
   }
   const config = JSON.parse(configs.oidc) as Record<string, unknown>;
+  const log: TransportLog = {};
   const client = new lib.IdentityPoolClient({
     ...(config as { audience: string; subject_token_type: string }),
     token_url: ctx.env.GOOGLE_STS_TOKEN_URL ?? String(config.token_url),
@@ -205,13 +214,23 @@ async function exchange(ctx: VerifyContext): Promise<CheckResult[]> {
       file: path.join(ctx.svidDir, GCP_JWT_SVID_FILE),
       format: { type: "text" },
     },
-    transporterOptions: { fetchImplementation: hardenedFetch(ctx) },
+    transporterOptions: { fetchImplementation: hardenedFetch(ctx, log) },
   });
   // google-auth-library 10.9.1 builds its STS client without the client's transporter
   // (baseexternalclient.js: `new StsCredentials({ tokenExchangeEndpoint, clientAuthentication })`):
   // hand it the hardened one, so the exchange too has the deadline, size limit and --ca-file.
+  // Its exchange also asks gaxios to retry the POST on no response and on 5xx
+  // (stscredentials.js: `...StsCredentials.RETRY_CONFIG`, POST among `httpMethodsToRetry`):
+  // `retryConfig.retry: 0` leaves that to the hardened client, so a lost exchange is sent once
+  // and the deadline bounds the whole call (the fault suite counts the POSTs).
   const sts = (client as unknown as { stsCredential?: { transporter?: unknown } }).stsCredential;
-  if (sts !== undefined) sts.transporter = client.transporter;
+  const transporter = client.transporter;
+  if (sts !== undefined) {
+    sts.transporter = Object.assign(Object.create(transporter) as typeof transporter, {
+      request: (opts: Parameters<typeof transporter.request>[0]) =>
+        transporter.request({ ...opts, retry: false, retryConfig: { retry: 0 } }),
+    });
+  }
   ctx.progress(`gcp: STS exchange for ${w.name}`);
   try {
     const got = await client.getAccessToken();
@@ -226,6 +245,8 @@ async function exchange(ctx: VerifyContext): Promise<CheckResult[]> {
     ];
   } catch (e) {
     const message = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300);
+    const transport = transportFailure(log, "Google's STS");
+    if (transport) return [{ ...r, status: "FAIL", ...transport }];
     return [
       {
         ...r,
@@ -246,7 +267,13 @@ export const gcpCheck: Check = {
     const block = ctx.model.gcp;
     if (block === undefined) return [];
     const token = await iamToken(ctx);
-    const live = typeof token === "string" ? await poolResults(ctx, block, token) : [token];
+    const live =
+      typeof token === "string"
+        ? [
+            ...(await poolResults(ctx, block, token)),
+            ...(await iamBindingResults(ctx, block, token)),
+          ]
+        : [token];
     return [...live, ...(await exchange(ctx)), ...(await x509Exchange(ctx))];
   },
 };

@@ -30,6 +30,8 @@ export interface CallOptions {
   accept?: number[];
   /** A client certificate for mutual TLS (the workload's X509-SVID and key). */
   clientCert?: { certPem: string; keyPem: string };
+  /** A POST that only reads (e.g. Google's `getIamPolicy`): retried like a GET. */
+  idempotent?: boolean;
 }
 
 /** A JSON answer with its headers (for challenges such as `WWW-Authenticate`). */
@@ -59,6 +61,7 @@ export async function callJson(
       url,
       headers: opts.headers,
       body: opts.body,
+      idempotent: opts.idempotent,
       caPem: ctx.caPem,
       clientCert: opts.clientCert,
       deadlineMs: ctx.deadlineMs,

@@ -17,6 +17,7 @@ import { ConfigError, parseStackConfig } from "../../components/config";
 import { redact } from "../../components/http/client";
 import { decode } from "../../program";
 import { loadStackConfig, StackFileError } from "../stack-config";
+import { parseStackOutputsFlag, readStackOutputs } from "../stack-outputs";
 import { discoveryCheck } from "./discovery";
 import { buildReport, formatReport, type VerifyReport } from "./report";
 import { rotationCheck } from "./rotation";
@@ -27,6 +28,8 @@ import { azureCheck } from "./azure";
 import { gcpCheck } from "./gcp";
 import { openzitiCheck } from "./openziti";
 import { curityCheck } from "./curity";
+import { nodesCheck } from "./nodes";
+import { federationCheck } from "./federation";
 
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
@@ -38,13 +41,15 @@ export const CHECKS: readonly Check[] = [
   gcpCheck,
   openzitiCheck,
   curityCheck,
+  nodesCheck,
+  federationCheck,
 ];
 
 /** The command's usage line. */
 export const USAGE =
   "usage: npm run verify -- --stack NAME --outputs FILE|- [--checks " +
   CHECKS.map((c) => c.name).join(",") +
-  "] [--ca-file PEM] [--svid-dir DIR] [--json FILE] [--stacks-dir DIR]";
+  "] [--ca-file PEM] [--svid-dir DIR] [--json FILE] [--stacks-dir DIR] [--stack-outputs org/project/stack=FILE]...";
 
 /** Parsed arguments. */
 export interface VerifyArgs {
@@ -62,6 +67,8 @@ export interface VerifyArgs {
   json?: string;
   /** Where the stack files are. Default: `<cwd>/stacks`. */
   stacksDir?: string;
+  /** Referenced stacks' outputs files, `org/project/stack` → file (`--stack-outputs`, repeatable). */
+  stackOutputs?: Record<string, string>;
 }
 
 /** A usage problem (exit 2). */
@@ -80,7 +87,17 @@ const FLAGS: Record<string, keyof VerifyArgs> = {
 /** Parses the command line. @throws UsageError */
 export function parseArgs(argv: readonly string[]): VerifyArgs {
   const v: Partial<Record<keyof VerifyArgs, string>> = {};
+  const stackOutputs: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--stack-outputs") {
+      try {
+        const [name, file] = parseStackOutputsFlag(argv[++i] ?? "");
+        stackOutputs[name] = file;
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      continue;
+    }
     const key = FLAGS[argv[i]];
     if (key === undefined) throw new UsageError(`unknown argument ${argv[i]}`);
     const value = argv[++i];
@@ -105,7 +122,7 @@ export function parseArgs(argv: readonly string[]): VerifyArgs {
       );
     }
   }
-  return { ...(v as VerifyArgs), checks };
+  return { ...(v as VerifyArgs), checks, stackOutputs };
 }
 
 /** Reads standard input (replaceable in tests). */
@@ -188,6 +205,8 @@ export function loadContext(
     secrets: [],
     progress,
     deadlineMs: 30_000,
+    stackOutputs: (name) =>
+      readStackOutputs(name, path.resolve(args.stacksDir ?? "stacks"), args.stackOutputs),
   };
 }
 
@@ -228,6 +247,8 @@ export interface VerifyIo {
   err?: (s: string) => void;
   /** Reads stdin (for `--outputs -`). */
   stdin?: StdinReader;
+  /** Overall deadline of one HTTP call in ms (default 30 s; the fault tests shorten it). */
+  deadlineMs?: number;
 }
 
 /** The command; returns the exit code. */
@@ -242,6 +263,7 @@ export async function main(argv: readonly string[], io: VerifyIo = {}): Promise<
     const secrets: string[] = [];
     ctx = loadContext(args, env, (m) => err(redact(`verify: ${m}`, secrets)), io.stdin);
     ctx.secrets = secrets;
+    ctx.deadlineMs = io.deadlineMs ?? ctx.deadlineMs;
   } catch (e) {
     if (e instanceof UsageError) {
       err(`verify: ${e.message}`);

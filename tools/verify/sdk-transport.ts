@@ -47,24 +47,55 @@ class Headers2 implements HttpHeaders {
   }
 }
 
-/** One call through the hardened client; a body that is not text is refused. */
+/**
+ * What the hardened client saw of an SDK's calls: the last failure (its message: the call and the
+ * fault, redacted) or the last status. An SDK rewraps both (MSAL's `network_error`, gaxios's
+ * "Error code undefined" for a 500), so the exchange reads the cause from here.
+ */
+export interface TransportLog {
+  /** The last call's failure (deadline, lost response, cut-off or oversized body). */
+  failure?: string;
+  /** The last answer's HTTP status. */
+  status?: number;
+}
+
+/** One call through the hardened client, noted in `log`; a body that is not text is refused. */
 async function send(
   ctx: VerifyContext,
   method: string,
   url: string,
   headers: Record<string, string>,
   body: unknown,
+  log: TransportLog = {},
   clientCert?: { certPem: string; keyPem: string },
 ) {
   if (!METHODS.includes(method)) throw new Error(`method ${method} is not supported`);
   if (body !== undefined && body !== null && typeof body !== "string") {
     throw new Error("only text request bodies are supported");
   }
+  try {
+    const res = await call(ctx, method as Method, url, headers, body ?? undefined, clientCert);
+    Object.assign(log, { failure: undefined, status: res.status });
+    return res;
+  } catch (e) {
+    Object.assign(log, { failure: e instanceof Error ? e.message : String(e), status: undefined });
+    throw e;
+  }
+}
+
+function call(
+  ctx: VerifyContext,
+  method: Method,
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  clientCert?: { certPem: string; keyPem: string },
+) {
   return httpRequest({
-    method: method as Method,
+    method,
     url,
     headers,
-    body: body ?? undefined,
+    body,
     caPem: ctx.caPem,
     clientCert,
     deadlineMs: ctx.deadlineMs,
@@ -87,8 +118,8 @@ function agentCertificate(agent: unknown): { certPem: string; keyPem: string } |
   return certPem && keyPem ? { certPem, keyPem } : undefined;
 }
 
-/** An `HttpClient` for `@azure/identity` (its `httpClient` option). */
-export function azureHttpClient(ctx: VerifyContext): HttpClient {
+/** An `HttpClient` for `@azure/identity` (its `httpClient` option), noting its calls in `log`. */
+export function azureHttpClient(ctx: VerifyContext, log?: TransportLog): HttpClient {
   return {
     sendRequest: async (request: PipelineRequest): Promise<PipelineResponse> => {
       const res = await send(
@@ -97,6 +128,7 @@ export function azureHttpClient(ctx: VerifyContext): HttpClient {
         request.url,
         request.headers.toJSON(),
         request.body,
+        log,
       );
       return {
         request,
@@ -108,8 +140,8 @@ export function azureHttpClient(ctx: VerifyContext): HttpClient {
   };
 }
 
-/** A `fetch` for gaxios (google-auth-library's `transporterOptions.fetchImplementation`). */
-export function hardenedFetch(ctx: VerifyContext): typeof fetch {
+/** A `fetch` for gaxios (google-auth-library's `fetchImplementation`), noting calls in `log`. */
+export function hardenedFetch(ctx: VerifyContext, log?: TransportLog): typeof fetch {
   return async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     const headers: Record<string, string> = {};
@@ -124,6 +156,7 @@ export function hardenedFetch(ctx: VerifyContext): typeof fetch {
       url,
       headers,
       body,
+      log,
       agentCertificate(agent),
     );
     const h = new Headers();
@@ -166,4 +199,27 @@ export async function bearerToken(
   const token = ctx.env[envVar] || (await fromChain(skip));
   if (typeof token === "string") ctx.secrets.push(token);
   return token;
+}
+
+/**
+ * The FAIL of a token exchange that the transport ended, or undefined when `service` answered
+ * (its error is the caller's to map): no complete answer (the POST is not repeated), or a 5xx.
+ */
+export function transportFailure(
+  log: TransportLog,
+  service: string,
+): { reason: string; fix: string } | undefined {
+  if (log.failure !== undefined) {
+    return {
+      reason: `no complete answer from ${service}: ${log.failure}`,
+      fix: `nothing about the token is known: check the network path to ${service} (proxy, firewall, --ca-file), then run verify again`,
+    };
+  }
+  if (log.status !== undefined && log.status >= 500) {
+    return {
+      reason: `${service} failed with HTTP ${log.status}`,
+      fix: `a failure on ${service}'s side, not the token's: run verify again later`,
+    };
+  }
+  return undefined;
 }

@@ -52,6 +52,11 @@ export interface VerifyContext {
   progress(message: string): void;
   /** Overall deadline of one HTTP call, ms. */
   deadlineMs: number;
+  /**
+   * The outputs of a stack this one references (`org/project/stack`), from `--stack-outputs` or
+   * `<stacks dir>/outputs/<org>/<project>/<stack>.json`. Throws a one-line reason.
+   */
+  stackOutputs?(name: string): Record<string, unknown>;
 }
 
 /** A named check: what `--checks` selects. */
