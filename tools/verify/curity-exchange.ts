@@ -15,7 +15,7 @@ import { usesX509 } from "../../components/federation/curity/rules";
 import type { CurityBlock } from "../../components/federation/curity/schema";
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject } from "./fields";
-import { callJson, isRecord, shown } from "./http";
+import { exchangePost, shown } from "./http";
 import type { CheckResult, VerifyContext } from "./types";
 import { svidValidityProblem, x509Subject } from "./x509-svid";
 
@@ -79,21 +79,21 @@ async function tokenRequest(
 ): Promise<CheckResult> {
   const r = { ...base, name: o.name, workload: o.workload };
   ctx.progress(`curity: POST ${o.url} as ${o.workload}`);
-  const res = await callJson(ctx, "POST", o.url, "Curity token request", {
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(o.form).toString(),
-    accept: [400, 401, 403],
-    clientCert: o.clientCert,
-  });
-  if (!res.ok) {
-    return {
-      ...r,
-      status: "FAIL",
-      reason: res.why,
-      fix: "check that the token endpoint answers at that URL and its CA is trusted (--ca-file)",
-    };
-  }
-  const body = isRecord(res.json) ? res.json : {};
+  const res = await exchangePost(
+    ctx,
+    r,
+    o.url,
+    "Curity token request",
+    {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(o.form).toString(),
+      accept: [400, 401, 403],
+      clientCert: o.clientCert,
+    },
+    "check that the token endpoint answers at that URL and its CA is trusted (--ca-file)",
+  );
+  if ("check" in res) return res;
+  const body = res.body;
   if (res.status === 200 && typeof body.access_token === "string") {
     ctx.secrets.push(body.access_token);
     return {

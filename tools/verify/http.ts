@@ -4,7 +4,7 @@
  * each failure turned into one sentence that names the call and the likely cause.
  */
 import { HttpError, httpRequest, parseJson, redact } from "../../components/http/client";
-import type { VerifyContext } from "./types";
+import type { CheckResult, VerifyContext } from "./types";
 
 /** A JSON answer, or why there is none. */
 export type JsonAnswer = { ok: true; status: number; json: unknown } | { ok: false; why: string };
@@ -102,4 +102,28 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 /** A value as the user reads it in a message: JSON, or `(none)` when absent. */
 export function shown(v: unknown): string {
   return v === undefined || v === null || v === "" ? "(none)" : JSON.stringify(v);
+}
+
+/**
+ * The POST of a token exchange the workload makes: its answer (status, JSON object, headers), or
+ * the FAIL `r` that names the transport failure with `reachFix`.
+ */
+export async function exchangePost(
+  ctx: VerifyContext,
+  r: Pick<CheckResult, "check" | "party" | "name" | "workload">,
+  url: string,
+  what: string,
+  opts: CallOptions,
+  reachFix: string,
+): Promise<
+  | {
+      status: number;
+      body: Record<string, unknown>;
+      headers: Record<string, string | string[] | undefined>;
+    }
+  | CheckResult
+> {
+  const res = await callJson(ctx, "POST", url, what, opts);
+  if (!res.ok) return { ...r, status: "FAIL", reason: res.why, fix: reachFix };
+  return { status: res.status, body: isRecord(res.json) ? res.json : {}, headers: res.headers };
 }

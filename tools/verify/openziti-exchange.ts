@@ -24,7 +24,7 @@ import {
 import type { OpenZitiBlock } from "../../components/federation/openziti/schema";
 import { deployedIssuer } from "./discovery";
 import { exchangeSubject } from "./fields";
-import { callJson, isRecord, shown } from "./http";
+import { exchangePost, isRecord, shown } from "./http";
 import type { CheckResult, VerifyContext } from "./types";
 import { certName, chainsTo, pemCertificates, svidValidityProblem, x509Subject } from "./x509-svid";
 
@@ -129,21 +129,21 @@ async function authenticate(
   const url = `${zitiClientApiUrl(block.controllerUrl)}/authenticate?method=${o.method}`;
   ctx.progress(`openziti: POST ${url} as ${o.workload}`);
   const caPem = [block.controllerCaPem, ctx.caPem].filter(Boolean).join("\n") || undefined;
-  const res = await callJson({ ...ctx, caPem }, "POST", url, "OpenZiti authentication", {
-    headers: { "content-type": "application/json", ...o.headers },
-    body: "{}",
-    accept: [400, 401, 429],
-    clientCert: o.clientCert,
-  });
-  if (!res.ok) {
-    return {
-      ...r,
-      status: "FAIL",
-      reason: res.why,
-      fix: "check that the controller's Edge Client API answers at openziti.controllerUrl and its CA is trusted (openziti.controllerCaPem or --ca-file)",
-    };
-  }
-  const body = isRecord(res.json) ? res.json : {};
+  const res = await exchangePost(
+    { ...ctx, caPem },
+    r,
+    url,
+    "OpenZiti authentication",
+    {
+      headers: { "content-type": "application/json", ...o.headers },
+      body: "{}",
+      accept: [400, 401, 429],
+      clientCert: o.clientCert,
+    },
+    "check that the controller's Edge Client API answers at openziti.controllerUrl and its CA is trusted (openziti.controllerCaPem or --ca-file)",
+  );
+  if ("check" in res) return res;
+  const body = res.body;
   const data = isRecord(body.data) ? body.data : undefined;
   if (res.status === 200 && data !== undefined && typeof data.token === "string") {
     ctx.secrets.push(data.token);
