@@ -35,6 +35,11 @@ export interface HttpRequest {
   body?: string;
   /** Extra trust: a PEM bundle of CAs that may sign the server's certificate. */
   caPem?: string;
+  /**
+   * A client certificate for mutual TLS: the PEM chain (leaf first) and its private key (never
+   * in a message). Default: none.
+   */
+  clientCert?: { certPem: string; keyPem: string };
   /** Overall deadline in ms for the whole call, retries and waits included. Default: 60000. */
   deadlineMs?: number;
   /** Timeout in ms of one attempt, from connecting to the last body byte. Default: 15000. */
@@ -181,6 +186,8 @@ export function sendOnce(
         method: req.method,
         headers,
         ca: req.caPem || undefined,
+        cert: req.clientCert?.certPem,
+        key: req.clientCert?.keyPem,
         agent: false,
         // Explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment must not switch it off.
         rejectUnauthorized: true,

@@ -12,6 +12,7 @@
  * - the trust store entries (the stable root in the client trust store for X509-SVIDs, the
  *   discovery CA in the server trust store and the JWKS HTTP client for JWT-SVIDs): present
  *   (Curity shows keystores encrypted, so their content cannot be compared).
+ * With `--svid-dir`, the workload's own token requests (curity-exchange.ts).
  * RESTCONF writes that an admin node does not persist are lost on its restart: this check names
  * what is gone. Login: `curity.username` and `CURITY_PASSWORD` (else the stack config's password);
  * `curity.adminCaPem` and `--ca-file` add trust.
@@ -25,6 +26,7 @@ import {
 import { curityClientBody } from "../../components/federation/curity/component";
 import { curityIds, usesJwt, usesX509 } from "../../components/federation/curity/rules";
 import type { CurityBlock, CurityGrant } from "../../components/federation/curity/schema";
+import { curityExchanges } from "./curity-exchange";
 import { SECRET_PLACEHOLDER } from "../stack-config";
 import { deployedIssuer, deployedJwksUri } from "./discovery";
 import { adminFailure, adminPassword, mismatchResult } from "./fields";
@@ -194,36 +196,41 @@ export const curityCheck: Check = {
   run: async (ctx) => {
     const block = ctx.model.curity;
     if (block === undefined) return [];
-    const pw = await adminPassword(ctx, "CURITY_PASSWORD", block.password);
-    if (pw === "" || pw === SECRET_PLACEHOLDER) {
-      return [
-        {
-          ...base,
-          name: "admin",
-          status: "SKIP",
-          reason:
-            "no Curity admin password: curity.password is a secure value verify cannot decrypt, and CURITY_PASSWORD is not set",
-          fix: "set CURITY_PASSWORD to the password of curity.username (the value of pulumi config get curity.password --path)",
-        },
-      ];
-    }
-    ctx.secrets.push(pw);
-    const conn: CurityConnection = {
-      adminUrl: block.adminUrl,
-      username: block.username,
-      password: pw,
-      caPem: [block.adminCaPem, ctx.caPem].filter(Boolean).join("\n") || undefined,
-      limits: { deadlineMs: ctx.deadlineMs },
-    };
-    try {
-      return await curityResults(ctx, block, conn);
-    } catch (e) {
-      return adminFailure("curity", "admin", e, {
-        refused: /HTTP 401/,
-        authFix: "the admin login failed (HTTP 401): check curity.username and CURITY_PASSWORD",
-        reachFix:
-          "check that the admin service answers at curity.adminUrl and its CA is trusted (curity.adminCaPem or --ca-file)",
-      });
-    }
+    return [...(await adminResults(ctx, block)), ...(await curityExchanges(ctx, block))];
   },
 };
+
+/** The RESTCONF reads, or the SKIP/FAIL that stops them. */
+async function adminResults(ctx: VerifyContext, block: CurityBlock): Promise<CheckResult[]> {
+  const pw = await adminPassword(ctx, "CURITY_PASSWORD", block.password);
+  if (pw === "" || pw === SECRET_PLACEHOLDER) {
+    return [
+      {
+        ...base,
+        name: "admin",
+        status: "SKIP",
+        reason:
+          "no Curity admin password: curity.password is a secure value verify cannot decrypt, and CURITY_PASSWORD is not set",
+        fix: "set CURITY_PASSWORD to the password of curity.username (the value of pulumi config get curity.password --path)",
+      },
+    ];
+  }
+  ctx.secrets.push(pw);
+  const conn: CurityConnection = {
+    adminUrl: block.adminUrl,
+    username: block.username,
+    password: pw,
+    caPem: [block.adminCaPem, ctx.caPem].filter(Boolean).join("\n") || undefined,
+    limits: { deadlineMs: ctx.deadlineMs },
+  };
+  try {
+    return await curityResults(ctx, block, conn);
+  } catch (e) {
+    return adminFailure("curity", "admin", e, {
+      refused: /HTTP 401/,
+      authFix: "the admin login failed (HTTP 401): check curity.username and CURITY_PASSWORD",
+      reachFix:
+        "check that the admin service answers at curity.adminUrl and its CA is trusted (curity.adminCaPem or --ca-file)",
+    });
+  }
+}

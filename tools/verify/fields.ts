@@ -83,27 +83,34 @@ export interface ExchangeSubject<T> {
   lib: T;
 }
 
+/** A workload with `party`'s grant and its deployed login. */
+export interface GrantedWorkload {
+  /** The workload whose SPIFFE ID the SVID carries. */
+  workload: { name: string; spiffeId: string };
+  /** Its login in the outputs (`federation.<workload>.<party>`). */
+  login: Record<string, unknown>;
+}
+
 /**
- * The subject of `party`'s token exchange, or the verdicts that stop it: no SVID file (nothing),
- * a `sub` that is no workload with this party's grant, no login in the outputs, the SDK missing.
+ * The workload with `party`'s grant whose SPIFFE ID is `id` (the JWT-SVID's `sub`, the X509-SVID's
+ * URI SAN, named by `what`) and its login, or the FAIL that stops the exchange.
  */
-export async function exchangeSubject<T>(
+export function grantedWorkload(
   ctx: VerifyContext,
-  o: { party: string; name: string; file: string; sdk: string },
-): Promise<ExchangeSubject<T> | CheckResult[]> {
-  const token = readTokens(ctx).get(o.file);
-  if (token === undefined) return [];
-  const claims = jwtClaims(token);
+  o: { party: string; name: string },
+  id: unknown,
+  what = "the token's sub",
+): GrantedWorkload | CheckResult[] {
   const r = { check: o.party, party: o.party, name: o.name };
   const w = ctx.model.workloads.find(
-    (x) => (x as unknown as Record<string, unknown>)[o.party] && x.spiffeId === claims.sub,
+    (x) => (x as unknown as Record<string, unknown>)[o.party] && x.spiffeId === id,
   );
   if (w === undefined) {
     return [
       {
         ...r,
         status: "FAIL",
-        reason: `the token's sub ${shown(claims.sub)} is no workload with a ${o.party} grant`,
+        reason: `${what} ${shown(id)} is no workload with a ${o.party} grant`,
         fix: `point --svid-dir at the files of a workload with a ${o.party} grant`,
       },
     ];
@@ -121,11 +128,32 @@ export async function exchangeSubject<T>(
       },
     ];
   }
+  return { workload: w, login };
+}
+
+/**
+ * The subject of `party`'s token exchange, or the verdicts that stop it: no SVID file (nothing),
+ * a `sub` that is no workload with this party's grant, no login in the outputs, the SDK missing
+ * (when the workload uses one: `sdk`).
+ */
+export async function exchangeSubject<T>(
+  ctx: VerifyContext,
+  o: { party: string; name: string; file: string; sdk?: string },
+): Promise<ExchangeSubject<T> | CheckResult[]> {
+  const token = readTokens(ctx).get(o.file);
+  if (token === undefined) return [];
+  const claims = jwtClaims(token);
+  const granted = grantedWorkload(ctx, o, claims.sub);
+  if (Array.isArray(granted)) return granted;
+  const { workload: w, login } = granted;
+  if (o.sdk === undefined) return { token, claims, workload: w, login, lib: undefined as T };
   const lib = await optionalSdk<T>(o.sdk);
   if (lib === undefined) {
     return [
       {
-        ...r,
+        check: o.party,
+        party: o.party,
+        name: o.name,
         workload: w.name,
         status: "SKIP",
         reason: `${o.sdk} is not installed`,

@@ -10,9 +10,9 @@
  * - With `--svid-dir`: the STS exchange the workload does, by google-auth-library's
  *   IdentityPoolClient on the deployed OIDC credential configuration with `gcp-jwt-svid.token`
  *   (`GOOGLE_STS_TOKEN_URL` moves the STS), `invalid_grant` mapped to the cause.
+ * - With `--svid-dir` and an X.509 provider: the mTLS exchange with `svid.pem` (gcp-x509.ts).
  * - Each workload's IAM bindings on its projects (gcp-iam.ts: Cloud Resource Manager v3
  *   `getIamPolicy`, a POST that only reads).
- * The X.509 (mTLS) exchange is not made (see the README).
  */
 import {
   oidcProviderAttributes,
@@ -25,6 +25,7 @@ import { deployedIssuer } from "./discovery";
 import { exchangeSubject, mismatchResult } from "./fields";
 import { iamBindingResults } from "./gcp-iam";
 import { getJson, isRecord, shown } from "./http";
+import { x509Exchange } from "./gcp-x509";
 import {
   bearerToken,
   hardenedFetch,
@@ -273,6 +274,6 @@ export const gcpCheck: Check = {
             ...(await iamBindingResults(ctx, block, token)),
           ]
         : [token];
-    return [...live, ...(await exchange(ctx))];
+    return [...live, ...(await exchange(ctx)), ...(await x509Exchange(ctx))];
   },
 };

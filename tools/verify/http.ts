@@ -4,7 +4,7 @@
  * each failure turned into one sentence that names the call and the likely cause.
  */
 import { HttpError, httpRequest, parseJson, redact } from "../../components/http/client";
-import type { VerifyContext } from "./types";
+import type { CheckResult, VerifyContext } from "./types";
 
 /** A JSON answer, or why there is none. */
 export type JsonAnswer = { ok: true; status: number; json: unknown } | { ok: false; why: string };
@@ -28,9 +28,21 @@ export interface CallOptions {
   body?: string;
   /** Statuses that are answers, not failures (e.g. 400 for a login's error body). */
   accept?: number[];
+  /** A client certificate for mutual TLS (the workload's X509-SVID and key). */
+  clientCert?: { certPem: string; keyPem: string };
   /** A POST that only reads (e.g. Google's `getIamPolicy`): retried like a GET. */
   idempotent?: boolean;
 }
+
+/** A JSON answer with its headers (for challenges such as `WWW-Authenticate`). */
+export type JsonAnswerWithHeaders =
+  | {
+      ok: true;
+      status: number;
+      json: unknown;
+      headers: Record<string, string | string[] | undefined>;
+    }
+  | { ok: false; why: string };
 
 /**
  * Calls `url` and parses its JSON body. `what` names the call in messages. Never throws: a
@@ -42,7 +54,7 @@ export async function callJson(
   url: string,
   what: string,
   opts: CallOptions = {},
-): Promise<JsonAnswer> {
+): Promise<JsonAnswerWithHeaders> {
   try {
     const res = await httpRequest({
       method,
@@ -51,18 +63,20 @@ export async function callJson(
       body: opts.body,
       idempotent: opts.idempotent,
       caPem: ctx.caPem,
+      clientCert: opts.clientCert,
       deadlineMs: ctx.deadlineMs,
       attemptTimeoutMs: Math.min(15_000, ctx.deadlineMs),
       secrets: ctx.secrets,
     });
+    const headers = res.headers;
     if (opts.accept?.includes(res.status)) {
       try {
-        return { ok: true, status: res.status, json: JSON.parse(res.text) as unknown };
+        return { ok: true, status: res.status, json: JSON.parse(res.text) as unknown, headers };
       } catch {
-        return { ok: true, status: res.status, json: undefined };
+        return { ok: true, status: res.status, json: undefined, headers };
       }
     }
-    return { ok: true, status: res.status, json: parseJson(res, what) };
+    return { ok: true, status: res.status, json: parseJson(res, what), headers };
   } catch (e) {
     const message = redact(e instanceof Error ? e.message : String(e), ctx.secrets);
     const cause = e instanceof HttpError && e.kind === "network" ? tlsCause(message) : undefined;
@@ -88,4 +102,28 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 /** A value as the user reads it in a message: JSON, or `(none)` when absent. */
 export function shown(v: unknown): string {
   return v === undefined || v === null || v === "" ? "(none)" : JSON.stringify(v);
+}
+
+/**
+ * The POST of a token exchange the workload makes: its answer (status, JSON object, headers), or
+ * the FAIL `r` that names the transport failure with `reachFix`.
+ */
+export async function exchangePost(
+  ctx: VerifyContext,
+  r: Pick<CheckResult, "check" | "party" | "name" | "workload">,
+  url: string,
+  what: string,
+  opts: CallOptions,
+  reachFix: string,
+): Promise<
+  | {
+      status: number;
+      body: Record<string, unknown>;
+      headers: Record<string, string | string[] | undefined>;
+    }
+  | CheckResult
+> {
+  const res = await callJson(ctx, "POST", url, what, opts);
+  if (!res.ok) return { ...r, status: "FAIL", reason: res.why, fix: reachFix };
+  return { status: res.status, body: isRecord(res.json) ? res.json : {}, headers: res.headers };
 }

@@ -8,10 +8,13 @@
  *   issuer, `jwksEndpoint` the deployed JWKS URI, `audience`, `enabled`;
  * - each workload's identity: `externalId` exactly its SPIFFE ID (how OpenZiti maps a
  *   certificate's URI SAN or a JWT's `sub` to the identity).
+ * - with `--svid-dir`: the workload's own authentication on the Edge Client API
+ *   (openziti-exchange.ts), its refusal explained by what the reads above found.
  * Login: `openziti.username` and `OPENZITI_PASSWORD` (else the password in the stack config);
  * `openziti.controllerCaPem` and `--ca-file` add trust.
  */
 import { findByName, type ZitiSession } from "../../components/federation/openziti/api";
+import { zitiExchanges, type ZitiSeen } from "./openziti-exchange";
 import { SPIFFE_EXTERNAL_ID_CLAIM } from "../../components/federation/openziti/component";
 import type { OpenZitiBlock } from "../../components/federation/openziti/schema";
 import { deployedIssuer, deployedJwksUri } from "./discovery";
@@ -24,7 +27,11 @@ const FIX_DRIFT =
 const base = { check: "openziti", party: "openziti" } as const;
 
 /** Reads the entities and compares them with the plan. */
-async function zitiResults(ctx: VerifyContext, block: OpenZitiBlock): Promise<CheckResult[]> {
+async function zitiResults(
+  ctx: VerifyContext,
+  block: OpenZitiBlock,
+  seen: ZitiSeen,
+): Promise<CheckResult[]> {
   const pw = await adminPassword(ctx, "OPENZITI_PASSWORD", block.password);
   ctx.secrets.push(pw);
   const caPem = [block.controllerCaPem, ctx.caPem].filter(Boolean).join("\n") || undefined;
@@ -48,6 +55,7 @@ async function zitiResults(ctx: VerifyContext, block: OpenZitiBlock): Promise<Ch
   if (block.x509) {
     ctx.progress(`openziti: GET ${block.controllerUrl} /cas ${block.caName}`);
     const ca = await findByName(session, "ca", block.caName);
+    seen.ca = ca;
     if (ca === undefined) results.push(missing("CA", block.caName));
     else {
       results.push(
@@ -79,6 +87,7 @@ async function zitiResults(ctx: VerifyContext, block: OpenZitiBlock): Promise<Ch
     const name = `${block.caName}-jwt`;
     ctx.progress(`openziti: GET ${block.controllerUrl} /external-jwt-signers ${name}`);
     const s = await findByName(session, "extJwtSigner", name);
+    seen.signer = s;
     if (s === undefined) results.push(missing("external JWT signer", name));
     else {
       const field = (f: string, expected: unknown) =>
@@ -93,6 +102,7 @@ async function zitiResults(ctx: VerifyContext, block: OpenZitiBlock): Promise<Ch
     if (!w.openziti) continue;
     ctx.progress(`openziti: GET ${block.controllerUrl} /identities ${w.name}`);
     const identity = await findByName(session, "identity", w.name);
+    seen.identities[w.name] = identity;
     if (identity === undefined) {
       results.push({ ...missing("identity", w.name), workload: w.name });
       continue;
@@ -118,10 +128,13 @@ export const openzitiCheck: Check = {
   run: async (ctx) => {
     const block = ctx.model.openziti;
     if (block === undefined) return [];
+    const seen: ZitiSeen = { read: false, identities: {} };
+    let live: CheckResult[];
     try {
-      return await zitiResults(ctx, block);
+      live = await zitiResults(ctx, block, seen);
+      seen.read = true;
     } catch (e) {
-      return adminFailure("openziti", "controller", e, {
+      live = adminFailure("openziti", "controller", e, {
         refused: /INVALID_AUTH|401/,
         authFix:
           "the admin login failed (INVALID_AUTH): check openziti.username and OPENZITI_PASSWORD",
@@ -129,5 +142,6 @@ export const openzitiCheck: Check = {
           "check that the controller answers at openziti.controllerUrl and its CA is trusted (openziti.controllerCaPem or --ca-file)",
       });
     }
+    return [...live, ...(await zitiExchanges(ctx, block, seen))];
   },
 };

@@ -2,7 +2,8 @@
  * The relying parties' own SDKs (`@azure/identity`, `google-auth-library`) run the token
  * exchanges as the workload would, but every request they make goes through the package's
  * hardened client (deadline, size limit, `--ca-file` trust, redaction): an `HttpClient` for
- * Azure's core pipeline and a `fetch` for Google's gaxios. Both SDKs are optional peers of the
+ * Azure's core pipeline and a `fetch` for Google's gaxios (which also presents the client
+ * certificate of the mTLS agent google-auth-library's X.509 source makes). Both SDKs are optional peers of the
  * package: without them the exchange is a SKIP that says what to install.
  */
 import type {
@@ -11,6 +12,7 @@ import type {
   PipelineRequest,
   PipelineResponse,
 } from "@azure/core-rest-pipeline";
+import * as https from "node:https";
 import { httpRequest } from "../../components/http/client";
 import type { CheckResult, VerifyContext } from "./types";
 
@@ -57,6 +59,14 @@ export interface TransportLog {
   status?: number;
 }
 
+/** What a call adds to the hardened client's defaults. */
+interface SendOptions {
+  /** Retry it like a GET (a read sent as POST). */
+  idempotent?: boolean;
+  /** The TLS client certificate to present (mTLS). */
+  clientCert?: { certPem: string; keyPem: string };
+}
+
 /** One call through the hardened client, noted in `log`; a body that is not text is refused. */
 async function send(
   ctx: VerifyContext,
@@ -65,14 +75,14 @@ async function send(
   headers: Record<string, string>,
   body: unknown,
   log: TransportLog = {},
-  idempotent?: boolean,
+  extra: SendOptions = {},
 ) {
   if (!METHODS.includes(method)) throw new Error(`method ${method} is not supported`);
   if (body !== undefined && body !== null && typeof body !== "string") {
     throw new Error("only text request bodies are supported");
   }
   try {
-    const res = await call(ctx, method as Method, url, headers, body ?? undefined, idempotent);
+    const res = await call(ctx, method as Method, url, headers, body ?? undefined, extra);
     Object.assign(log, { failure: undefined, status: res.status });
     return res;
   } catch (e) {
@@ -87,7 +97,7 @@ function call(
   url: string,
   headers: Record<string, string>,
   body: string | undefined,
-  idempotent?: boolean,
+  { idempotent, clientCert }: SendOptions,
 ) {
   return httpRequest({
     method,
@@ -95,11 +105,26 @@ function call(
     headers,
     body,
     caPem: ctx.caPem,
+    clientCert,
     deadlineMs: ctx.deadlineMs,
     attemptTimeoutMs: Math.min(15_000, ctx.deadlineMs),
     secrets: ctx.secrets,
     ...(idempotent === undefined ? {} : { idempotent }),
   });
+}
+
+/**
+ * The client certificate of an `https.Agent` gaxios hands its fetch (google-auth-library's X.509
+ * credential source makes one from the certificate configuration), or undefined.
+ */
+function agentCertificate(agent: unknown): { certPem: string; keyPem: string } | undefined {
+  if (!(agent instanceof https.Agent)) return undefined;
+  const { cert, key } = agent.options;
+  const text = (v: unknown) =>
+    typeof v === "string" ? v : Buffer.isBuffer(v) ? v.toString("utf8") : undefined;
+  const certPem = text(cert);
+  const keyPem = text(key);
+  return certPem && keyPem ? { certPem, keyPem } : undefined;
 }
 
 /** An `HttpClient` for `@azure/identity` (its `httpClient` option), noting its calls in `log`. */
@@ -132,7 +157,11 @@ export function hardenedFetch(ctx: VerifyContext, log?: TransportLog): typeof fe
     new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
     let body: unknown = init?.body;
     if (body instanceof URLSearchParams) body = body.toString();
-    const res = await send(ctx, (init?.method ?? "GET").toUpperCase(), url, headers, body, log);
+    // gaxios passes its own options along with the fetch's: an mTLS agent among them.
+    const agent = (init as { agent?: unknown } | undefined)?.agent;
+    const res = await send(ctx, (init?.method ?? "GET").toUpperCase(), url, headers, body, log, {
+      clientCert: agentCertificate(agent),
+    });
     const h = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
@@ -250,7 +279,7 @@ export function awsRequestHandler(ctx: VerifyContext): {
         sent,
         body,
         {},
-        read || undefined,
+        { idempotent: read || undefined },
       );
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) {

@@ -89,7 +89,7 @@ const COPIED = new Set([
 ]);
 
 /** A Swagger schema as JSON Schema; `closed` forbids properties the schema does not name. */
-function toJsonSchema(s: SwaggerSchema, closed: boolean): Record<string, unknown> {
+export function toJsonSchema(s: SwaggerSchema, closed: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) {
     if (k === "$ref") out.$ref = v;
@@ -120,7 +120,12 @@ function toJsonSchema(s: SwaggerSchema, closed: boolean): Record<string, unknown
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function makeAjv(id: string, closed: boolean): Ajv {
+/** An Ajv holding a spec's `definitions` (default: this contract's) under `id`. */
+export function makeAjv(
+  id: string,
+  closed: boolean,
+  definitions: Record<string, SwaggerSchema> = ZITI_SPEC.definitions,
+): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
   ajv.addFormat("date-time", RFC3339);
   ajv.addFormat("uuid", UUID);
@@ -133,7 +138,7 @@ function makeAjv(id: string, closed: boolean): Ajv {
   ajv.addSchema({
     $id: id,
     definitions: Object.fromEntries(
-      Object.entries(ZITI_SPEC.definitions).map(([k, v]) => [k, toJsonSchema(v, closed)]),
+      Object.entries(definitions).map(([k, v]) => [k, toJsonSchema(v, closed)]),
     ),
   });
   return ajv;
