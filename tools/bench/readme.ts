@@ -53,7 +53,7 @@ export function readmeTable(r: BenchResults): string {
         `| ${s.stack} | ${s.cost.seconds.toFixed(2)} s | ${s.cost.cpuSeconds.toFixed(2)} s | ${s.cost.peakRssMb.toFixed(0)} MB |`,
     ),
     "",
-    "| workloads (Vault + Azure + GCP + OpenZiti each) | resources | package: CPU / peak memory | floor: CPU / peak memory | package ÷ floor: CPU, memory | package CPU per resource |",
+    "| workloads (Vault + Azure + GCP + OpenZiti + AWS each) | resources | package: CPU / peak memory | floor: CPU / peak memory | package ÷ floor: CPU, memory | package CPU per resource |",
     "| --- | --- | --- | --- | --- | --- |",
     ...r.scale.map(
       (s) =>
