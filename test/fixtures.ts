@@ -29,10 +29,10 @@ export async function makeCertificate(opts: {
   ca: boolean;
   notAfter?: Date;
   notBefore?: Date;
-  issuer?: { subject: string; privateKey: CryptoKey };
-}): Promise<{ pem: string; keys: CryptoKeyPair }> {
+  issuer?: { subject: string; privateKey: webcrypto.CryptoKey };
+}): Promise<{ pem: string; keys: webcrypto.CryptoKeyPair }> {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = opts.notAfter ?? new Date(Date.now() + 365 * 24 * 3600 * 1000);
   const cert = await x509.X509CertificateGenerator.create({
@@ -50,7 +50,7 @@ export async function makeCertificate(opts: {
 }
 
 /** PKCS#8 PEM of a WebCrypto private key. */
-export async function pkcs8Pem(key: CryptoKey): Promise<string> {
+export async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END PRIVATE KEY-----\n`;
 }
@@ -63,7 +63,7 @@ export async function makeLoopbackServerCredentials(): Promise<{
 }> {
   const ca = await makeCertificate({ subject: "CN=loopback test CA", ca: true });
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: "0a" + Math.floor(Math.random() * 1e9).toString(16),
     subject: "CN=127.0.0.1",

@@ -111,6 +111,13 @@ describe("a duplicate URN fails the plan as the engine does", () => {
   const pulumi = createRequire(path.join(ROOT, "bin", "tools", "harness.js"))(
     "@pulumi/pulumi",
   ) as typeof import("@pulumi/pulumi");
+  // A custom resource of any type (the SDK's class is abstract in its typings, not at run time).
+  const Custom = pulumi.CustomResource as unknown as new (
+    type: string,
+    name: string,
+    props: object,
+    opts?: import("@pulumi/pulumi").CustomResourceOptions,
+  ) => import("@pulumi/pulumi").CustomResource;
   const run = (build: () => void) =>
     runProgram(
       () => () => {
@@ -120,7 +127,7 @@ describe("a duplicate URN fails the plan as the engine does", () => {
       { project: "tiny", stack: "test", config: {}, preview: true },
     );
   const thing = (name: string, opts: import("@pulumi/pulumi").CustomResourceOptions = {}) =>
-    new pulumi.CustomResource("test:index:Thing", name, {}, opts);
+    new Custom("test:index:Thing", name, {}, opts);
 
   it("two resources of the same type and name", async () => {
     const error = await run(() => {
@@ -150,7 +157,7 @@ describe("a duplicate URN fails the plan as the engine does", () => {
   it("the same name is fine under another type or another parent", async () => {
     const result = await run(() => {
       thing("a");
-      new pulumi.CustomResource("test:index:Other", "a", {});
+      new Custom("test:index:Other", "a", {});
       const parent = new pulumi.ComponentResource("test:index:Group", "g");
       thing("a", { parent });
     });

@@ -197,8 +197,6 @@ describe("spire chart values", () => {
     const v = spireValues(valuesArgs(modelOf("dev"))) as any;
     const acme = v["spiffe-oidc-discovery-provider"].tls.certManager.issuer.acme;
     const issuer = new Issuer({
-      apiVersion: "cert-manager.io/v1",
-      kind: "Issuer",
       metadata: { name: "spire-spiffe-oidc-discovery-provider", namespace: "spire-server" },
       spec: {
         acme: {
@@ -210,7 +208,7 @@ describe("spire chart values", () => {
     expect(() => issuer.validate()).not.toThrow();
     expect(acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
     const broken = new Issuer({
-      ...issuer.toJSON(),
+      ...(issuer.toJSON() as object),
       spec: { acme: { ...acme, solvers: [{ http01: { ingress: { ingressClassName: 42 } } }] } },
     });
     expect(() => broken.validate()).toThrow();

@@ -108,9 +108,11 @@ describe("ClusterSPIFFEIDs in the plan", () => {
     const base = await runRaw(baseConfig());
     expect(all(base, CSID)).toEqual([]);
     const prod = await runStackFile("prod");
-    expect(all(prod, CSID).map((r) => r.rawInputs.spec.spiffeIDTemplate)).toEqual([
-      "spiffe://prod.spiffe.example.com/workloads/batch-reports",
-    ]);
+    expect(
+      all(prod, CSID).map(
+        (r) => (r.rawInputs.spec as { spiffeIDTemplate: string }).spiffeIDTemplate,
+      ),
+    ).toEqual(["spiffe://prod.spiffe.example.com/workloads/batch-reports"]);
     // payments-api, orders-worker and ledger get /ns/<ns>/sa/<sa> from the chart's default,
     // which the release enables as a fallback in the controller manager's class.
     const cm = (find(prod, "kubernetes:helm.sh/v3:Release", "spire-release").rawInputs as any)

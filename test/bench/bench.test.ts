@@ -100,6 +100,7 @@ describe("the floor (bench/floor.ts)", () => {
       dependencies: [],
       propertyDependencies: {},
       rawInputs: {},
+      options: {} as PlannedResource["options"],
     });
     expect(() => shapeOf("p", "s", [p("child", "urn:parent"), p("parent", null)])).toThrow(
       "child refers to a later resource",

@@ -27,9 +27,17 @@ function target(): pulumi.Resource & Record<string, unknown> {
     Record<string, unknown>;
 }
 
+/** An Output with the members the SDK's own code reads (marked internal in its typings). */
+type OutputInternals = pulumi.Output<unknown> & {
+  promise(withUnknowns?: boolean): Promise<unknown>;
+  isKnown: Promise<boolean>;
+  isSecret: Promise<boolean>;
+  allResources(): Promise<Set<unknown>>;
+};
+
 /** What a reader sees of an Output: value, known, secret, and the resources it carries. */
 async function seen(o: unknown) {
-  const out = o as pulumi.Output<unknown> & { allResources(): Promise<Set<unknown>> };
+  const out = o as OutputInternals;
   return {
     value: await out.promise(),
     withUnknowns: await out.promise(true),
@@ -137,18 +145,20 @@ describe.each(MODES)("%s", (_, transfer) => {
     resolvers.name(undefined, false, false, []);
     resolvers.declared({ a: unknown }, true, false, []);
     expect(await seen(before)).toMatchObject({ value: undefined, known: false });
-    const applied = (onto.declared as pulumi.Output<unknown>).apply(() => "ran");
+    const applied = (onto.declared as pulumi.Output<unknown>).apply(
+      () => "ran",
+    ) as unknown as OutputInternals;
     expect(await seen(onto.declared)).toMatchObject({ value: undefined, known: false });
     expect(await applied.isKnown).toBe(false);
   });
 
   it("rejects a property of a failed registration, read before or after", async () => {
     const [onto, resolvers] = make(transfer);
-    const before = onto.name as pulumi.Output<unknown>;
+    const before = onto.name as OutputInternals;
     const err = new Error("registration failed");
     resolvers.name(undefined, true, false, [], err);
     resolvers.declared(undefined, true, false, [], err);
-    const after = onto.declared as pulumi.Output<unknown>;
+    const after = onto.declared as OutputInternals;
     for (const o of [before, after]) {
       // the Output's own derived promises reject too (unhandled in a real run, as in the SDK's)
       o.isKnown.catch(() => undefined);
@@ -159,11 +169,11 @@ describe.each(MODES)("%s", (_, transfer) => {
 
   it("leaves a property pending when the engine went away (gRPC unavailable)", async () => {
     const [onto, resolvers] = make(transfer);
-    const before = onto.name as pulumi.Output<unknown>;
+    const before = onto.name as OutputInternals;
     const gone = Object.assign(new Error("unavailable"), { code: 14 });
     resolvers.name(undefined, true, false, [], gone);
     resolvers.declared(undefined, true, false, [], gone);
-    const after = onto.declared as pulumi.Output<unknown>;
+    const after = onto.declared as OutputInternals;
     expect(await stillPending(before.promise())).toBe(true);
     expect(await stillPending(after.promise())).toBe(true);
     // as in the SDK, the error changed nothing: a later result still settles them
@@ -198,7 +208,7 @@ describe("lazyTransferProperties, where it differs", () => {
     resolvers.name(undefined, true, false, [], new Error("failed"));
     const built = Object.getOwnPropertyDescriptor(onto, "name");
     expect(built).toHaveProperty("value");
-    const o = built?.value as pulumi.Output<unknown>;
+    const o = built?.value as OutputInternals;
     o.isKnown.catch(() => undefined);
     o.isSecret.catch(() => undefined);
     return expect(o.promise()).rejects.toThrow("failed");

@@ -1,4 +1,5 @@
 /** The model parseStackConfig builds: defaults, the issuer, SPIFFE IDs, secrets. */
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../components/config";
 import { baseConfig } from "../fixtures";
@@ -68,6 +69,6 @@ describe("parseStackConfig builds the model", () => {
     const ds = m.spire.datastore;
     if (ds.type === "sqlite3") throw new Error("expected mysql");
     expect(ds.port).toBe(3306);
-    expect(await ds.password.isSecret).toBe(true);
+    expect(await pulumi.isSecret(ds.password)).toBe(true);
   });
 });

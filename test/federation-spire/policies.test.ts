@@ -20,8 +20,9 @@ const eastResources = async () => {
 };
 
 type Inputs = Record<string, any>;
+const asInputs = (v: unknown): Inputs => v as Inputs;
 const byType = (rs: PlanResource[], type: string) =>
-  rs.filter((r) => r.type === type).map((r) => r.inputs);
+  rs.filter((r) => r.type === type).map((r) => asInputs(r.inputs));
 const release = (rs: PlanResource[]) =>
   rs.find((r) => r.name === "spire-federation-spire-release")?.inputs as Inputs;
 const peer = (rs: PlanResource[]) => byType(rs, CFTD)[0];

@@ -110,7 +110,7 @@ describe("mesh stack", () => {
       metadata: { name: "default", namespace: "istio-system" },
       spec: { mtls: { mode: "STRICT" } },
     });
-    const model = new PeerAuthentication(pa.rawInputs as any);
+    const model = new PeerAuthentication(pa.rawInputs);
     expect(() => model.validate()).not.toThrow();
     const bad = new PeerAuthentication({
       ...(pa.rawInputs as any),

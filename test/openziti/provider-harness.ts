@@ -3,6 +3,7 @@
  * 127.0.0.1 with a root CA to federate, and checked after the file (every answer it gave matched
  * the spec's response schemas). Plus the provider states the tests build.
  */
+import type { webcrypto } from "node:crypto";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { ZitiConnection } from "../../components/federation/openziti/api";
 import { spiffeCaBody } from "../../components/federation/openziti/component";
@@ -56,7 +57,7 @@ export function zitiStates(h: ZitiHarness) {
 /** A certificate with the given CN signed by `issuer` (WebCrypto keys, real signatures). */
 export async function signedBy(
   cn: string,
-  issuer: { subject: string; privateKey: CryptoKey },
+  issuer: { subject: string; privateKey: webcrypto.CryptoKey },
 ): Promise<string> {
   return (await makeCertificate({ subject: `CN=${cn}`, ca: false, issuer })).pem;
 }

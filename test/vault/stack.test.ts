@@ -60,7 +60,7 @@ describe("prod stack", () => {
         tokenTtl: 3600,
       });
       const backend = find(run, "vault:jwt/authBackend:AuthBackend");
-      for (const role of Object.values(roles)) {
+      for (const role of Object.values<{ dependencies: string[] }>(roles)) {
         expect(role.dependencies).toContain(backend.urn);
       }
       expect(roles.ledger.dependencies).toContain(

@@ -22,7 +22,7 @@ export interface Issued {
   /** Its subject (to sign under it). */
   subject: string;
   /** Its keys. */
-  keys: CryptoKeyPair;
+  keys: webcrypto.CryptoKeyPair;
   /** PKCS#8 PEM of the private key. */
   keyPem: string;
 }
@@ -49,7 +49,7 @@ export interface IssueOptions {
 
 /** Issues one certificate (real ECDSA P-256 keys and signatures). */
 export async function issue(o: IssueOptions): Promise<Issued> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const names = [
     ...(o.uris ?? []).map((value) => ({ type: "url" as const, value })),
     ...(o.dns ?? []).map((value) => ({ type: "dns" as const, value })),

@@ -22,7 +22,7 @@ export interface TestCa {
   /** Its subject. */
   subject: string;
   /** Its keys. */
-  keys: CryptoKeyPair;
+  keys: webcrypto.CryptoKeyPair;
 }
 
 /** An X509-SVID as spiffe-helper writes it. */
@@ -49,10 +49,7 @@ export interface TestPki {
 export async function makePki(rootName = "CN=spire upstream root"): Promise<TestPki> {
   const rootCert = await makeCertificate({ subject: rootName, ca: true });
   const root: TestCa = { pem: rootCert.pem, subject: rootName, keys: rootCert.keys };
-  const ikeys = (await webcrypto.subtle.generateKey(ALG, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
+  const ikeys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const isubject = "O=SPIFFE, CN=spire intermediate";
   const icert = await x509.X509CertificateGenerator.create({
     serialNumber: "02" + Math.floor(Math.random() * 1e12).toString(16),
@@ -76,10 +73,7 @@ export async function makePki(rootName = "CN=spire upstream root"): Promise<Test
     root,
     intermediate,
     async svid(spiffeId, o = {}) {
-      const keys = (await webcrypto.subtle.generateKey(ALG, true, [
-        "sign",
-        "verify",
-      ])) as CryptoKeyPair;
+      const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
       const leaf = await x509.X509CertificateGenerator.create({
         serialNumber: "03" + Math.floor(Math.random() * 1e12).toString(16),
         subject: "O=SPIRE",
@@ -137,7 +131,7 @@ export async function makeServerCredentials(
   caName: string,
 ): Promise<{ caPem: string; keyPem: string; certPem: string }> {
   const ca = await makeCertificate({ subject: caName, ca: true });
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: "04" + Math.floor(Math.random() * 1e12).toString(16),
     subject: "CN=127.0.0.1",

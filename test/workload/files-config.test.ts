@@ -124,15 +124,22 @@ describe("workloadFiles config", () => {
       helperImage: "ghcr.io/spiffe/spiffe-helper:0.11.0",
       certDir: "/run/spiffe/certs",
     });
-    expect(m.workloads.map((w) => w.files)).toEqual([true, true]);
+    expect(m.workloads.map((w) => ("files" in w ? w.files : "node workload"))).toEqual([
+      true,
+      true,
+    ]);
   });
 
   it("a workload may opt out; enabled: false turns every workload off", () => {
     const raw = baseConfig() as Record<string, any>;
     raw.workloads[0].files = false;
-    expect(parseStackConfig(raw).workloads.map((w) => w.files)).toEqual([false, true]);
+    expect(
+      parseStackConfig(raw).workloads.map((w) => ("files" in w ? w.files : "node workload")),
+    ).toEqual([false, true]);
     raw.workloadFiles = { enabled: false };
     raw.workloads[1].files = true;
-    expect(parseStackConfig(raw).workloads.map((w) => w.files)).toEqual([false, false]);
+    expect(
+      parseStackConfig(raw).workloads.map((w) => ("files" in w ? w.files : "node workload")),
+    ).toEqual([false, false]);
   });
 });
