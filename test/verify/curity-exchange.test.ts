@@ -6,9 +6,8 @@
  * certificates and JWTs are real. One test per named cause.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { curityClientBody } from "../../components/federation/curity/component";
-import { curityProvider, type CurityState } from "../../components/federation/curity/provider";
 import { CURITY_TEST_PASSWORD, CURITY_TEST_PROFILE, useCurityServer } from "../curity/harness";
+import { deployCurity } from "./curity-fixture";
 import { CurityTokenDouble } from "./curity-token-server";
 import { makePki, makeServerCredentials, svidDir, type TestPki } from "./svid-support";
 import {
@@ -21,7 +20,6 @@ import {
   writeStack,
 } from "./support";
 
-const p = curityProvider as Required<typeof curityProvider>;
 const ISSUER = "https://oidc.test.example.com";
 const SCOPES = ["reports", "orders:read"];
 const key = makeKey("k1");
@@ -57,53 +55,9 @@ beforeAll(async () => {
   return () => tokens.stop();
 });
 
-/** What pulumi up makes for payments-api (auth both), through the package's provider. */
+/** What pulumi up makes for payments-api (auth both), with the token double's endpoint. */
 async function deploy(): Promise<void> {
-  const conn = h.conn;
-  const trust = (kind: CurityState["kind"], k: string): CurityState => ({
-    kind,
-    connection: conn,
-    key: k,
-    pem: pki.root.pem,
-  });
-  await p.create(trust("clientTrustStore", "spiffe-root-ca"));
-  await p.create(trust("serverTrustStore", "spiffe-discovery-ca"));
-  await p.create({
-    kind: "httpClient",
-    connection: conn,
-    key: "spiffe-jwks",
-    body: { id: "spiffe-jwks", tls: { "use-truststore": true } },
-  });
-  await p.create({
-    kind: "client",
-    connection: conn,
-    profile: CURITY_TEST_PROFILE,
-    key: "spiffe-payments-api",
-    body: curityClientBody({
-      clientId: "spiffe-payments-api",
-      workload: "payments-api",
-      spiffeId: PAYMENTS_ID,
-      scopes: SCOPES,
-      auth: "both",
-      jwksUri: `${ISSUER}/keys`,
-      issuer: ISSUER,
-      httpClient: "spiffe-jwks",
-      trustedCa: "spiffe-root-ca",
-    }),
-    assertion: {
-      audience: tokens.tokenEndpoint,
-      tokenUrl: tokens.tokenEndpoint,
-      issuer: ISSUER,
-      algorithm: "RS256",
-    },
-  });
-  await p.create({
-    kind: "clientIdMapping",
-    connection: conn,
-    profile: CURITY_TEST_PROFILE,
-    key: PAYMENTS_ID,
-    body: { sub: PAYMENTS_ID, "client-id": "spiffe-payments-api" },
-  });
+  await deployCurity(h, { rootPem: pki.root.pem, tokenEndpoint: tokens.tokenEndpoint });
   tokens.refresh();
 }
 

@@ -33,14 +33,21 @@ export function curityStack(h: CurityHarness, password: unknown): Record<string,
   };
 }
 
-/** Makes what pulumi up makes for payments-api (auth both), through the package's provider. */
-export async function deployCurity(h: CurityHarness): Promise<void> {
+/**
+ * Makes what pulumi up makes for payments-api (auth both), through the package's provider. The
+ * trust stores hold `rootPem` (default: the harness's root) and the client's assertions name
+ * `tokenEndpoint` (default: the stack's).
+ */
+export async function deployCurity(
+  h: CurityHarness,
+  { rootPem = h.root, tokenEndpoint = TOKEN }: { rootPem?: string; tokenEndpoint?: string } = {},
+): Promise<void> {
   const conn = h.conn;
   const trust = (kind: CurityState["kind"], key: string): CurityState => ({
     kind,
     connection: conn,
     key,
-    pem: h.root,
+    pem: rootPem,
   });
   await p.create(trust("clientTrustStore", "spiffe-root-ca"));
   await p.create(trust("serverTrustStore", "spiffe-discovery-ca"));
@@ -66,7 +73,12 @@ export async function deployCurity(h: CurityHarness): Promise<void> {
       httpClient: "spiffe-jwks",
       trustedCa: "spiffe-root-ca",
     }),
-    assertion: { audience: TOKEN, tokenUrl: TOKEN, issuer: ISSUER, algorithm: "RS256" },
+    assertion: {
+      audience: tokenEndpoint,
+      tokenUrl: tokenEndpoint,
+      issuer: ISSUER,
+      algorithm: "RS256",
+    },
   });
   await p.create({
     kind: "clientIdMapping",
